@@ -1,0 +1,177 @@
+package dev.mlserver.gateway;
+
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.PluginLoader;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running gateway: an HTTP server on every event loop, the plugin registry behind it, and
+ * the metrics of both. {@link #start} listens at once and loads the plugins in the background;
+ * {@code /health/ready} turns 200 when they are loaded.
+ */
+public final class Gateway {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final Vertx vertx;
+    private final GatewayMetrics metrics;
+    private final ClassifierRegistry registry;
+    private final Path workDir;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger port = new AtomicInteger(-1);
+    private String deploymentId;
+
+    private Gateway(GatewayConfig config) {
+        this.config = config;
+        this.metrics = new GatewayMetrics();
+        int eventLoops = config.server().eventLoops() > 0
+                ? config.server().eventLoops()
+                : Runtime.getRuntime().availableProcessors();
+        this.vertx = Vertx.builder()
+                .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(false))
+                .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+                .build();
+        this.workDir = workDir(config);
+        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics);
+        this.registry = new ClassifierRegistry(loader, metrics);
+    }
+
+    public static Gateway create(GatewayConfig config) {
+        return new Gateway(config);
+    }
+
+    /** The gateway's own version, from its jar. */
+    public static String version() {
+        String v = Gateway.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0" : v;
+    }
+
+    /** Listens, then loads the plugins in the background. Completes with the bound port. */
+    public Future<Integer> start() {
+        Router router = Routes.create(vertx, registry, config, metrics, draining::get);
+        int instances = Math.max(1, config.server().eventLoops() > 0
+                ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
+        // port 0 for several servers: a negative port makes them share one random port
+        int listenPort = config.server().port() == 0 ? -1 : config.server().port();
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.server().host())
+                .setPort(listenPort)
+                .setCompressionSupported(false)
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(16384)
+                .setIdleTimeout(120);
+        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port), new DeploymentOptions().setInstances(instances))
+                .map(id -> {
+                    deploymentId = id;
+                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
+                            config.plugins().dir().toAbsolutePath().normalize());
+                    vertx.executeBlocking(() -> {
+                        registry.loadAll(config.plugins().dir());
+                        return null;
+                    }, false).onComplete(done -> LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
+                            registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList()));
+                    return port.get();
+                });
+    }
+
+    /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
+    public void loadPluginsNow() {
+        registry.loadAll(config.plugins().dir());
+    }
+
+    public int port() {
+        return port.get();
+    }
+
+    public ClassifierRegistry registry() {
+        return registry;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    /** Whether the gateway has begun shutting down. */
+    public boolean draining() {
+        return draining.get();
+    }
+
+    /**
+     * Stops: readiness turns 503, the server stops accepting, running predictions finish (up to
+     * each classifier's timeout), classifiers close and Vert.x stops. Blocking.
+     */
+    public void stop() {
+        if (!draining.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (deploymentId != null) {
+                vertx.undeploy(deploymentId).await();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("undeploy: {}", e.toString());
+        }
+        registry.closeAll(config.limits().timeoutMs());
+        vertx.close().await();
+        LOG.info("mlserver stopped");
+    }
+
+    private static Path workDir(GatewayConfig config) {
+        try {
+            if (config.plugins().workDir() != null) {
+                return Files.createDirectories(config.plugins().workDir());
+            }
+            Path dir = Files.createTempDirectory("mlserver-plugins-");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the plugin work directory: " + e.getMessage(), e);
+        }
+    }
+
+    private static final class ServerVerticle extends VerticleBase {
+        private final HttpServerOptions options;
+        private final Router router;
+        private final AtomicInteger port;
+
+        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port) {
+            this.options = options;
+            this.router = router;
+            this.port = port;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(options).requestHandler(router).listen()
+                    .onSuccess(server -> port.set(server.actualPort()));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.mlserver.gateway.cli;
+
+import dev.mlserver.gateway.Gateway;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code ml_server}: the gateway and its tools in one executable jar. */
+@Command(name = "ml_server",
+        mixinStandardHelpOptions = true,
+        versionProvider = MlServer.Version.class,
+        description = "Serve, build and ship a family of ONNX classifiers packaged as plugin jars.",
+        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+public final class MlServer {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new MlServer())
+                .setExitCodeExceptionMapper(e -> 1)
+                .setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"ml_server " + Gateway.version()};
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.mlserver.gateway.cli;
+
+import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.config.ConfigException;
+import dev.mlserver.gateway.config.ConfigLoader;
+import dev.mlserver.gateway.config.GatewayConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        description = "Serve every classifier plugin jar in the plugins directory.",
+        footer = {"", "Examples:",
+            "  ml_server serve                       # config/gateway.yaml as embedded, port 8000",
+            "  ml_server serve --port 0 --plugins-dir /opt/plugins",
+            "  ml_server serve --config prod.yaml"})
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "gateway config (default: the embedded config/gateway.yaml)")
+    Path config;
+
+    @Option(names = "--port", paramLabel = "N", description = "port to listen on; 0 picks a free one and logs it")
+    Integer port;
+
+    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
+    Path pluginsDir;
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayConfig gatewayConfig;
+        try {
+            gatewayConfig = ConfigLoader.create(System.getenv()).load(Optional.ofNullable(config));
+        } catch (ConfigException e) {
+            System.err.println("ml_server: " + e.getMessage());
+            return 1;
+        }
+        if (port != null) {
+            gatewayConfig = gatewayConfig.withPort(port);
+        }
+        if (pluginsDir != null) {
+            gatewayConfig = gatewayConfig.withPluginsDir(pluginsDir);
+        }
+        Gateway gateway = Gateway.create(gatewayConfig);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.stop();
+            stopped.countDown();
+        }, "mlserver-shutdown"));
+        try {
+            gateway.start().await();
+        } catch (RuntimeException e) {
+            System.err.println("ml_server: cannot listen on " + gatewayConfig.server().host() + ":"
+                    + gatewayConfig.server().port() + ": " + e.getMessage());
+            return 1;
+        }
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.mlserver.gateway.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds the {@link GatewayConfig}: the YAML file (or the embedded default), then environment
+ * variables over it. Command-line flags are applied by the caller after this.
+ */
+public final class ConfigLoader {
+    /** The embedded default, a copy of {@code config/gateway.yaml}. */
+    public static final String EMBEDDED = "/config/gateway.yaml";
+
+    private final Map<String, String> env;
+
+    private ConfigLoader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static ConfigLoader create(Map<String, String> env) {
+        return new ConfigLoader(env);
+    }
+
+    /** Loads {@code file}, or the embedded default when it is empty. */
+    public GatewayConfig load(Optional<Path> file) {
+        if (file.isPresent()) {
+            Path path = file.get();
+            try {
+                if (Files.size(path) > Yaml.MAX_CODE_POINTS) {
+                    throw new ConfigException(path + ": larger than " + Yaml.MAX_CODE_POINTS + " bytes");
+                }
+                return fromYaml(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read config " + path + ": " + e.getMessage(), e);
+            }
+        }
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(EMBEDDED)) {
+            if (in == null) {
+                throw new ConfigException("the embedded default config " + EMBEDDED + " is missing from the jar");
+            }
+            return fromYaml(new String(in.readAllBytes(), StandardCharsets.UTF_8), "embedded " + EMBEDDED);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read the embedded config: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses one YAML document into a config, then applies the environment. */
+    public GatewayConfig fromYaml(String yaml, String where) {
+        try {
+            return build(Yaml.Node.of(Yaml.parse(yaml, where), ""));
+        } catch (ConfigException e) {
+            throw e.getMessage().startsWith(where) ? e : new ConfigException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private GatewayConfig build(Yaml.Node root) {
+        Yaml.Node server = root.child("server");
+        GatewayConfig.Server serverConfig = new GatewayConfig.Server(
+                env("MLSERVER_HOST").orElse(server.string("host", GatewayConfig.Server.DEFAULT_HOST)),
+                envInt("MLSERVER_PORT").orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
+                server.integer("max_body_bytes", GatewayConfig.Server.DEFAULT_MAX_BODY_BYTES),
+                server.integer("event_loops", 0));
+        server.rejectUnknown();
+
+        Yaml.Node api = root.child("api");
+        GatewayConfig.Api apiConfig = new GatewayConfig.Api(
+                api.string("version", GatewayConfig.Api.DEFAULT_VERSION),
+                api.bool("include_version_in_url", false));
+        api.rejectUnknown();
+
+        String repository = root.string("repository", "mlserver");
+
+        Yaml.Node plugins = root.child("plugins");
+        String workDir = plugins.string("work_dir", "");
+        GatewayConfig.Plugins pluginsConfig = new GatewayConfig.Plugins(
+                Path.of(env("MLSERVER_PLUGINS_DIR").orElse(plugins.string("dir", GatewayConfig.Plugins.DEFAULT_DIR))),
+                workDir.isBlank() ? null : Path.of(workDir));
+        plugins.rejectUnknown();
+
+        Yaml.Node limits = root.child("limits");
+        Limits limitsConfig = new Limits(
+                envInt("MAX_CONCURRENT_PREDICTIONS").orElse(
+                        limits.integer("max_concurrent_predictions", Limits.DEFAULT_MAX_CONCURRENT_PREDICTIONS)),
+                limits.integer("max_queue", Limits.DEFAULT_MAX_QUEUE),
+                limits.longValue("queue_timeout_ms", Limits.DEFAULT_QUEUE_TIMEOUT_MS),
+                limits.longValue("timeout_ms", Limits.DEFAULT_TIMEOUT_MS),
+                limits.integer("max_batch", Limits.DEFAULT_MAX_BATCH));
+        limits.rejectUnknown();
+
+        Yaml.Node onnx = root.child("onnx");
+        GatewayConfig.Onnx onnxConfig = new GatewayConfig.Onnx(
+                onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS));
+        onnx.rejectUnknown();
+
+        root.rejectUnknown();
+        return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig);
+    }
+
+    private Optional<String> env(String name) {
+        return Optional.ofNullable(env.get(name)).filter(v -> !v.isBlank());
+    }
+
+    private Optional<Integer> envInt(String name) {
+        return env(name).map(v -> {
+            try {
+                return Integer.parseInt(v.trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException("environment variable " + name + " must be a whole number, got '" + v + "'");
+            }
+        });
+    }
+
+    /** Reads a YAML document from a jar or file into a tree, with the same safety limits. */
+    public static JsonNode parseTree(String yaml, String where) {
+        return Yaml.parse(yaml, where);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.mlserver.gateway.http;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.gateway.ErrorCode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/** Writes response bodies: streamed straight to bytes, the metadata block pre-serialised. */
+final class Responses {
+    static final CharSequence JSON_TYPE = HttpHeaders.createOptimized("application/json");
+
+    private Responses() {}
+
+    static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs) {
+        ByteArrayBuilder out = new ByteArrayBuilder(256 + metadataJson.length);
+        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("predictions");
+            for (Prediction p : predictions) {
+                if (probabilities) {
+                    g.writeStartObject();
+                    for (Map.Entry<String, Double> e : p.probabilities().entrySet()) {
+                        g.writeNumberField(e.getKey(), e.getValue());
+                    }
+                    g.writeEndObject();
+                } else {
+                    g.writeString(p.label());
+                }
+            }
+            g.writeEndArray();
+            g.writeFieldName("metadata");
+            g.writeRawValue(new String(metadataJson, java.nio.charset.StandardCharsets.UTF_8));
+            g.writeNumberField("time_ms", Math.round(timeMs * 1000) / 1000.0);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Buffer.buffer(out.toByteArray());
+    }
+
+    static Buffer error(ErrorCode code, String message, JsonNode metadata) {
+        var root = Json.MAPPER.createObjectNode();
+        root.putObject("error").put("code", code.wire()).put("message", message);
+        if (metadata != null) {
+            root.set("metadata", metadata);
+        }
+        return json(root);
+    }
+
+    static Buffer json(Object value) {
+        try {
+            return Buffer.buffer(Json.MAPPER.writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void send(HttpServerResponse response, int status, Buffer body) {
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON_TYPE).end(body);
+    }
+}

@@ -1,0 +1,231 @@
+package dev.mlserver.gateway.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.plugin.PluginStatus;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/** The gateway's HTTP contract, as one Vert.x Web router. */
+public final class Routes {
+    static final String CLASSIFIER_KEY = "mlserver.classifier";
+    static final String ERROR_CODE_KEY = "mlserver.errorCode";
+
+    /** First path segments that belong to the gateway; no classifier may take them. */
+    public static final Set<String> RESERVED = Set.of("health", "metrics", "classifiers", "admin", "docs", "status",
+            "openapi.json", "favicon.ico");
+
+    private final ClassifierRegistry registry;
+    private final GatewayConfig config;
+    private final GatewayMetrics metrics;
+    private final BooleanSupplier draining;
+
+    private Routes(ClassifierRegistry registry, GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining) {
+        this.registry = registry;
+        this.config = config;
+        this.metrics = metrics;
+        this.draining = draining;
+    }
+
+    /** Reserved names for a gateway with this config: the fixed routes and the API version. */
+    public static Set<String> reservedNames(GatewayConfig config) {
+        Set<String> names = new java.util.HashSet<>(RESERVED);
+        names.add(config.api().version());
+        return Set.copyOf(names);
+    }
+
+    public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
+                                GatewayMetrics metrics, BooleanSupplier draining) {
+        return new Routes(registry, config, metrics, draining).router(vertx);
+    }
+
+    private Router router(Vertx vertx) {
+        Router router = Router.router(vertx);
+        router.route().handler(ctx -> {
+            RequestIds.assign(ctx);
+            ctx.next();
+        });
+        router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
+        router.get("/health/ready").handler(this::ready);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .end(metrics.scrape()));
+        router.get("/classifiers").handler(this::classifiers);
+
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        BodyHandler body = BodyHandler.create(false)
+                .setBodyLimit(config.server().maxBodyBytes())
+                .setHandleFileUploads(false);
+        router.post(prefix + "/:classifier/predict").handler(this::resolve).handler(this::requireJson).handler(body)
+                .handler(ctx -> predict(ctx, false));
+        router.post(prefix + "/:classifier/predict_proba").handler(this::resolve).handler(this::requireJson).handler(body)
+                .handler(ctx -> predict(ctx, true));
+        router.get(prefix + "/:classifier/ready").handler(this::resolve).handler(this::classifierReady);
+        router.get(prefix + "/:classifier").handler(this::resolve).handler(this::describe);
+
+        ErrorResponder errors = new ErrorResponder();
+        for (int status : ErrorResponder.STATUSES) {
+            router.errorHandler(status, errors);
+        }
+        return router;
+    }
+
+    private void resolve(RoutingContext ctx) {
+        String name = ctx.pathParam("classifier");
+        LoadedClassifier classifier = registry.find(name).orElse(null);
+        if (classifier == null) {
+            ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
+            return;
+        }
+        ctx.put(CLASSIFIER_KEY, classifier);
+        ctx.next();
+    }
+
+    private void requireJson(RoutingContext ctx) {
+        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (type != null && !isJson(type)) {
+            ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
+            return;
+        }
+        ctx.next();
+    }
+
+    static boolean isJson(String contentType) {
+        String mime = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
+    }
+
+    private void predict(RoutingContext ctx, boolean probabilities) {
+        long start = System.nanoTime();
+        LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
+        String route = probabilities ? "predict_proba" : "predict";
+        ctx.addEndHandler(done -> metrics.request(classifier, route, ctx.response().getStatusCode(), System.nanoTime() - start));
+        if (draining.getAsBoolean()) {
+            ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
+            return;
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> instances =
+                RequestBody.instances(ctx.body().buffer(), classifier.info().limits().maxBatch());
+        classifier.bulkhead().submit(() -> classifier.classifier().predict(instances)).onComplete(result -> {
+            if (result.failed()) {
+                ctx.fail(result.cause());
+                return;
+            }
+            List<Prediction> predictions = result.result();
+            if (predictions == null || predictions.size() != instances.size()) {
+                ctx.fail(new IllegalStateException(classifier.info().name() + " returned "
+                        + (predictions == null ? "null" : predictions.size()) + " predictions for " + instances.size() + " instances"));
+                return;
+            }
+            double timeMs = (System.nanoTime() - start) / 1e6;
+            Responses.send(ctx.response(), 200, Responses.predictions(predictions, probabilities, classifier.metadataJson(), timeMs));
+        });
+    }
+
+    private void describe(RoutingContext ctx) {
+        LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
+        ok(ctx, description(classifier, true));
+    }
+
+    private ObjectNode description(LoadedClassifier classifier, boolean full) {
+        ClassifierInfo info = classifier.info();
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("name", info.name());
+        out.put("version", info.version());
+        out.put("state", PluginStatus.State.READY.wire());
+        out.put("description", info.description());
+        ArrayNode labels = out.putArray("labels");
+        info.labels().forEach(labels::add);
+        out.set("metadata", classifier.metadata());
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        ObjectNode routes = out.putObject("routes");
+        routes.put("predict", prefix + "/" + info.name() + "/predict");
+        routes.put("predict_proba", prefix + "/" + info.name() + "/predict_proba");
+        if (full) {
+            out.set("input_schema", info.inputSchema());
+            out.set("example", Json.MAPPER.createObjectNode().set("payload", info.example()));
+            ObjectNode limits = out.putObject("limits");
+            limits.put("max_concurrent_predictions", info.limits().maxConcurrentPredictions());
+            limits.put("max_queue", info.limits().maxQueue());
+            limits.put("queue_timeout_ms", info.limits().queueTimeoutMs());
+            limits.put("timeout_ms", info.limits().timeoutMs());
+            limits.put("max_batch", info.limits().maxBatch());
+            ObjectNode build = out.putObject("build");
+            build.put("jar", info.jar().getFileName().toString());
+            build.put("sha256", info.jarSha256());
+            build.put("build_time", info.buildTime());
+            JsonNode data = info.card().get("data");
+            if (data != null) {
+                out.set("data", data);
+            }
+        }
+        return out;
+    }
+
+    private void classifiers(RoutingContext ctx) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        ArrayNode list = out.putArray("classifiers");
+        registry.serving().forEach(c -> list.add(description(c, false)));
+        ArrayNode plugins = out.putArray("plugins");
+        for (PluginStatus s : registry.statuses()) {
+            ObjectNode p = plugins.addObject();
+            p.put("jar", s.jar());
+            p.put("state", s.state().wire());
+            p.put("classifier", s.classifier());
+            p.put("version", s.version());
+            p.put("sha256", s.sha256());
+            if (s.reason() != null) {
+                p.put("reason", s.reason());
+            }
+            p.put("since", s.since().toString());
+        }
+        ok(ctx, out);
+    }
+
+    private void ready(RoutingContext ctx) {
+        boolean loaded = registry.initialLoadDone();
+        boolean draining = this.draining.getAsBoolean();
+        int serving = registry.serving().size();
+        boolean ready = loaded && !draining && serving > 0;
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("status", ready ? "ready" : draining ? "draining" : loaded ? "no_classifiers" : "loading");
+        out.put("classifiers", serving);
+        out.put("failed_plugins", registry.statuses().stream().filter(s -> s.state() == PluginStatus.State.FAILED).count());
+        Responses.send(ctx.response(), ready ? 200 : 503, Responses.json(out));
+    }
+
+    private void classifierReady(RoutingContext ctx) {
+        LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
+        if (draining.getAsBoolean()) {
+            ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
+            return;
+        }
+        ok(ctx, Json.MAPPER.createObjectNode().put("status", "ready")
+                .put("classifier", classifier.info().name()).put("version", classifier.info().version()));
+    }
+
+    private static void ok(RoutingContext ctx, Object body) {
+        Responses.send(ctx.response(), 200, Responses.json(body));
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+
+}

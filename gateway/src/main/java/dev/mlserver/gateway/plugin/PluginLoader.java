@@ -1,0 +1,257 @@
+package dev.mlserver.gateway.plugin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.mlserver.api.Classifier;
+import dev.mlserver.api.Description;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.config.ConfigException;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.config.Limits;
+import dev.mlserver.gateway.config.Yaml;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+import org.pf4j.PluginState;
+import org.pf4j.PluginWrapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a plugin jar into a {@link LoadedClassifier}: copy it privately by content hash, read its
+ * manifest and {@code mlserver.yaml}, load it in its own class loader, open and warm its
+ * classifier. Any failure is a {@link PluginLoadException} with the reason, and leaves nothing
+ * loaded behind.
+ */
+public final class PluginLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(PluginLoader.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final GatewayConfig config;
+    private final Path workDir;
+    private final Vertx vertx;
+    private final String gatewayVersion;
+    private final Set<String> reservedNames;
+    private final BulkheadListeners listeners;
+
+    /** Makes the bulkhead listener (metrics) for a classifier version. */
+    public interface BulkheadListeners {
+        Bulkhead.Listener forClassifier(String name, String version);
+    }
+
+    public PluginLoader(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
+                        Set<String> reservedNames, BulkheadListeners listeners) {
+        this.config = config;
+        this.workDir = workDir;
+        this.vertx = vertx;
+        this.gatewayVersion = gatewayVersion;
+        this.reservedNames = Set.copyOf(reservedNames);
+        this.listeners = listeners;
+    }
+
+    /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
+    public LoadedClassifier load(Path jar) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(jar);
+        } catch (IOException e) {
+            throw new PluginLoadException("cannot read " + jar.getFileName() + ": " + e.getMessage(), e);
+        }
+        String sha256 = sha256(bytes);
+        Path copy = privateCopy(bytes, sha256);
+
+        PluginManifest manifest;
+        JsonNode card;
+        try (JarFile jarFile = new JarFile(copy.toFile())) {
+            if (jarFile.getManifest() == null) {
+                throw new PluginLoadException("not a plugin jar: it has no manifest");
+            }
+            manifest = PluginManifest.read(jarFile.getManifest());
+            card = readCard(jarFile);
+        } catch (IOException e) {
+            throw new PluginLoadException("not a readable jar: " + e.getMessage(), e);
+        }
+        checkName(manifest.id());
+        if (card.has("name") && !manifest.id().equals(card.get("name").asText())) {
+            throw new PluginLoadException("mlserver.yaml names '" + card.get("name").asText()
+                    + "' but the manifest's Plugin-Id is '" + manifest.id() + "'");
+        }
+        Limits limits;
+        try {
+            limits = config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits");
+        } catch (ConfigException e) {
+            throw new PluginLoadException(e.getMessage(), e);
+        }
+
+        SingleJarPluginManager plugins = new SingleJarPluginManager(workDir, gatewayVersion);
+        String pluginId = null;
+        Classifier classifier = null;
+        try {
+            pluginId = plugins.loadPlugin(copy);
+            if (pluginId == null) {
+                throw new PluginLoadException("PF4J could not load the jar");
+            }
+            PluginState state = plugins.startPlugin(pluginId);
+            PluginWrapper wrapper = plugins.getPlugin(pluginId);
+            if (state != PluginState.STARTED) {
+                Throwable cause = wrapper.getFailedException();
+                throw new PluginLoadException("plugin did not start (" + state + ")"
+                        + (cause == null ? "" : ": " + cause), cause);
+            }
+            List<Classifier> found = plugins.getExtensions(Classifier.class, pluginId);
+            if (found.size() != 1) {
+                throw new PluginLoadException("a plugin must have exactly one Classifier extension, found " + found.size());
+            }
+            classifier = found.get(0);
+            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads());
+            ClassLoader previous = Thread.currentThread().getContextClassLoader();
+            Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
+            Description description;
+            try {
+                classifier.open(context);
+                description = classifier.describe();
+            } finally {
+                Thread.currentThread().setContextClassLoader(previous);
+            }
+            ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
+            warm(classifier, info);
+            Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), limits, vertx,
+                    listeners.forClassifier(info.name(), info.version()));
+            LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
+                    jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
+            return new LoadedClassifier(info, classifier, bulkhead, plugins, pluginId,
+                    JSON.writeValueAsBytes(info.metadata()));
+        } catch (PluginLoadException e) {
+            cleanUp(plugins, pluginId, classifier);
+            throw e;
+        } catch (Exception | LinkageError e) {
+            cleanUp(plugins, pluginId, classifier);
+            throw new PluginLoadException(describe(e), e);
+        }
+    }
+
+    private ClassifierInfo info(PluginManifest manifest, JsonNode card, Description description,
+                                Limits limits, String sha256, Path jar) {
+        JsonNode cardLabels = card.get("labels");
+        if (cardLabels != null && cardLabels.isArray()) {
+            List<String> labels = JSON.convertValue(cardLabels, JSON.getTypeFactory().constructCollectionType(List.class, String.class));
+            if (!labels.equals(description.labels())) {
+                throw new PluginLoadException("mlserver.yaml labels " + labels + " differ from the model's " + description.labels());
+            }
+        }
+        JsonNode example = card.has("example") ? card.get("example") : description.example();
+        JsonNode metrics = card.path("model_metrics").isObject() ? card.get("model_metrics") : JsonNodeFactory.instance.objectNode();
+        String repository = manifest.repository() != null ? manifest.repository() : config.repository();
+        String description1 = card.path("description").asText(manifest.description() == null ? "" : manifest.description());
+        return new ClassifierInfo(manifest.id(), manifest.version(), repository, manifest.gitTag(), manifest.gitCommit(),
+                card.hasNonNull("trained_at") ? card.get("trained_at").asText() : null,
+                config.api().version(), metrics, description1, description.labels(), description.inputSchema(),
+                example, limits, sha256, jar, manifest.buildTime(), card);
+    }
+
+    private static void warm(Classifier classifier, ClassifierInfo info) {
+        List<Prediction> predictions;
+        try {
+            predictions = classifier.predict(List.of(info.example()));
+        } catch (RuntimeException e) {
+            throw new PluginLoadException("warm-up prediction on the example failed: " + describe(e), e);
+        }
+        if (predictions == null || predictions.size() != 1) {
+            throw new PluginLoadException("warm-up prediction returned "
+                    + (predictions == null ? "null" : predictions.size() + " predictions") + " for one instance");
+        }
+        if (!info.labels().contains(predictions.get(0).label())) {
+            throw new PluginLoadException("warm-up predicted '" + predictions.get(0).label() + "', not one of " + info.labels());
+        }
+    }
+
+    private void checkName(String name) {
+        if (!PluginManifest.NAME.matcher(name).matches()) {
+            throw new PluginLoadException("invalid classifier name '" + clip(name)
+                    + "': use lowercase letters, digits and dashes, starting with a letter or digit, at most 64");
+        }
+        if (reservedNames.contains(name)) {
+            throw new PluginLoadException("classifier name '" + name + "' is reserved for a gateway route");
+        }
+    }
+
+    private static JsonNode readCard(JarFile jar) throws IOException {
+        ZipEntry entry = jar.getEntry("mlserver.yaml");
+        if (entry == null) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        if (entry.getSize() > Yaml.MAX_CODE_POINTS) {
+            throw new PluginLoadException("mlserver.yaml is larger than " + Yaml.MAX_CODE_POINTS + " bytes");
+        }
+        try (InputStream in = jar.getInputStream(entry)) {
+            JsonNode card = Yaml.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "mlserver.yaml");
+            if (!card.isObject()) {
+                throw new PluginLoadException("mlserver.yaml must be a mapping");
+            }
+            return card;
+        } catch (ConfigException e) {
+            throw new PluginLoadException(e.getMessage(), e);
+        }
+    }
+
+    private Path privateCopy(byte[] bytes, String sha256) {
+        Path copy = workDir.resolve(sha256 + ".jar");
+        try {
+            if (!Files.exists(copy)) {
+                Path partial = Files.createTempFile(workDir, sha256, ".part");
+                Files.write(partial, bytes);
+                Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return copy;
+        } catch (IOException e) {
+            throw new PluginLoadException("cannot copy the jar into " + workDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void cleanUp(SingleJarPluginManager plugins, String pluginId, Classifier classifier) {
+        if (classifier != null) {
+            try {
+                classifier.close();
+            } catch (RuntimeException e) {
+                LOG.debug("close after failed load: {}", e.toString());
+            }
+        }
+        if (pluginId != null) {
+            try {
+                plugins.unloadPlugin(pluginId);
+            } catch (RuntimeException e) {
+                LOG.debug("unload after failed load: {}", e.toString());
+            }
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+}

@@ -1,0 +1,72 @@
+package dev.mlserver.api.input;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.InvalidInputException;
+
+/** Text instances: {@code {"text": "..."}} or a bare string. */
+public final class Text {
+    /** The longest text accepted, in characters; longer text is refused, not silently cut. */
+    public static final int DEFAULT_MAX_CHARS = 100_000;
+
+    private Text() {}
+
+    /** The text of one instance; never blank. */
+    public static String of(JsonNode instance, int maxChars) {
+        JsonNode text = instance != null && instance.isObject() ? instance.get("text") : instance;
+        if (instance != null && instance.isObject() && instance.size() != 1) {
+            throw new InvalidInputException("a text instance has exactly one field, 'text'");
+        }
+        if (text == null || !text.isTextual()) {
+            throw new InvalidInputException("a text instance is {\"text\": \"...\"} or a string");
+        }
+        String value = text.textValue();
+        if (value.isBlank()) {
+            throw new InvalidInputException("'text' is empty");
+        }
+        if (value.length() > maxChars) {
+            throw new InvalidInputException("'text' is longer than " + maxChars + " characters");
+        }
+        return value;
+    }
+
+    /**
+     * The text with every character that ONNX Runtime's native string handling cannot take
+     * (NUL and other control characters, lone surrogates, code points beyond U+FFFF) replaced by
+     * a space.
+     */
+    public static String forNative(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean bad = Character.isSurrogate(c) || (Character.isISOControl(c) && c != '\n' && c != '\t' && c != '\r');
+            if (bad) {
+                if (out == null) {
+                    out = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                out.append(' ');
+                // a valid pair is one code point beyond the BMP: one space for both halves
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                }
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    /** A JSON Schema of one text instance. */
+    public static JsonNode schema(int maxChars) {
+        ObjectNode object = JsonNodeFactory.instance.objectNode().put("type", "object").put("additionalProperties", false);
+        object.putObject("properties").putObject("text").put("type", "string").put("minLength", 1).put("maxLength", maxChars);
+        object.putArray("required").add("text");
+        return object;
+    }
+
+    /** {@code {"text": value}}. */
+    public static JsonNode example(String value) {
+        return JsonNodeFactory.instance.objectNode().put("text", value);
+    }
+}
