@@ -71,9 +71,9 @@ public final class Routes {
         BodyHandler body = BodyHandler.create(false)
                 .setBodyLimit(config.server().maxBodyBytes())
                 .setHandleFileUploads(false);
-        router.post(prefix + "/:classifier/predict").handler(this::resolve).handler(this::requireJson).handler(body)
+        router.post(prefix + "/:classifier/predict").handler(body).handler(this::resolve).handler(this::requireJson)
                 .handler(ctx -> predict(ctx, false));
-        router.post(prefix + "/:classifier/predict_proba").handler(this::resolve).handler(this::requireJson).handler(body)
+        router.post(prefix + "/:classifier/predict_proba").handler(body).handler(this::resolve).handler(this::requireJson)
                 .handler(ctx -> predict(ctx, true));
         router.get(prefix + "/:classifier/ready").handler(this::resolve).handler(this::classifierReady);
         router.get(prefix + "/:classifier").handler(this::resolve).handler(this::describe);

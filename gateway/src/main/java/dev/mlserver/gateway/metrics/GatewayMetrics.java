@@ -26,7 +26,7 @@ import java.util.function.Function;
 public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginLoader.BulkheadListeners {
     /** Latency buckets from a quarter millisecond to ten seconds. */
     static final Duration[] BUCKETS = {
-        Duration.ofMicros(250), Duration.ofMicros(500), Duration.ofMillis(1), Duration.ofMillis(2),
+        Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
         Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
         Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
         Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)
