@@ -48,6 +48,8 @@ public final class HeldOutEvaluation {
     /** Asserts that the module's card states the figures its held-out split gives now. */
     public static Figures assertCardReproduced(PluginModule module) {
         Figures figures = evaluate(module);
+        System.out.printf("%s held-out: accuracy %.4f, macro F1 %.4f, %d rows%n",
+                module.name(), figures.accuracy(), figures.macroF1(), figures.rows());
         JsonNode metrics = module.card().path("model_metrics");
         assertThat(metrics.path("heldout_rows").asInt(-1)).as("heldout_rows on the card").isEqualTo(figures.rows());
         assertThat(figures.accuracy()).as("held-out accuracy of " + module.name())
