@@ -81,6 +81,12 @@ public final class PluginLoader {
             }
             manifest = PluginManifest.read(jarFile.getManifest());
             card = readCard(jarFile);
+            // PF4J would fall back to the gateway's class path for a missing index
+            if (jarFile.getEntry("META-INF/extensions.idx") == null
+                    && jarFile.getEntry("META-INF/services/" + Classifier.class.getName()) == null) {
+                throw new PluginLoadException("the jar declares no Classifier extension: annotate the class with"
+                        + " @Extension and compile it with PF4J on the class path (META-INF/extensions.idx is missing)");
+            }
         } catch (IOException e) {
             throw new PluginLoadException("not a readable jar: " + e.getMessage(), e);
         }

@@ -1,0 +1,126 @@
+package dev.mlserver.gateway.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.config.ConfigLoader;
+import dev.mlserver.gateway.config.GatewayConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A real gateway on a free port of 127.0.0.1, with a real HTTP client. Start it with a plugins
+ * directory and optional YAML; it is ready (plugins loaded) when {@link #start} returns.
+ */
+public final class TestGateway implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Gateway gateway;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestGateway(Gateway gateway) {
+        this.gateway = gateway;
+    }
+
+    /** The directory where the reactor publishes the example plugin jars. */
+    public static Path examplePlugins() {
+        String dir = System.getProperty("mlserver.examplePlugins");
+        if (dir == null) {
+            throw new IllegalStateException("run through Maven: mlserver.examplePlugins is not set");
+        }
+        return Path.of(dir);
+    }
+
+    public static TestGateway start(Path pluginsDir) {
+        return start(pluginsDir, "");
+    }
+
+    /** Starts a gateway on {@code pluginsDir} with {@code yaml} as its config file (port forced to 0). */
+    public static TestGateway start(Path pluginsDir, String yaml) {
+        return start(pluginsDir, yaml, Map.of());
+    }
+
+    public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
+        GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
+                .withPort(0).withPluginsDir(pluginsDir);
+        config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
+                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx());
+        Gateway gateway = Gateway.create(config);
+        int port = gateway.start().await();
+        TestGateway test = new TestGateway(gateway);
+        await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone());
+        if (port <= 0) {
+            throw new IllegalStateException("no port");
+        }
+        return test;
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public int port() {
+        return gateway.port();
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    }
+
+    /** POSTs {@code json} with {@code Content-Type: application/json}. */
+    public HttpResponse<String> post(String path, String json) {
+        return post(path, json.getBytes(StandardCharsets.UTF_8), "application/json");
+    }
+
+    /** POSTs raw bytes with the given content type (none when null). */
+    public HttpResponse<String> post(String path, byte[] body, String contentType) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return send(request.build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpClient client() {
+        return client;
+    }
+
+    /** Parses a response body as JSON. */
+    public static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON (status " + response.statusCode() + "): " + response.body(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        gateway.stop();
+    }
+}
