@@ -60,6 +60,8 @@ public final class Routes {
             RequestIds.assign(ctx);
             ctx.next();
         });
+        router.route().handler(PathGuard::check);
+        AuthHandler.create(config, metrics.registry()).ifPresent(auth -> router.route().handler(auth));
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
         router.get("/health/ready").handler(this::ready);
         router.get("/metrics").handler(ctx -> ctx.response()
