@@ -45,7 +45,7 @@ public final class Yaml {
         if (message == null) {
             return "unreadable";
         }
-        String oneLine = message.replace('\n', ' ').trim();
+        String oneLine = message.replaceAll("\\s+", " ").trim();
         return oneLine.length() > 300 ? oneLine.substring(0, 300) + "..." : oneLine;
     }
 
