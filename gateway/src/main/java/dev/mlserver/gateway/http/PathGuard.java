@@ -5,17 +5,20 @@ import dev.mlserver.gateway.GatewayException;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Refuses request paths the router cannot decode. A malformed percent-escape ({@code /%zz},
- * {@code /%}) makes Vert.x Web fail inside route matching with a bare 500; here it is a 400.
+ * Refuses request targets Vert.x cannot decode. A malformed percent-escape in the path
+ * ({@code /%zz}, {@code /%}) or the query ({@code ?x=%zz}) makes Vert.x Web fail while matching
+ * routes or reading parameters, with a bare 500; here it is a 400.
  */
 final class PathGuard {
     private PathGuard() {}
 
     static void check(RoutingContext ctx) {
         String path = ctx.request().path();
-        if (path != null && !wellFormed(path)) {
+        String query = ctx.request().query();
+        if ((path != null && !wellFormed(path)) || (query != null && !wellFormed(query))) {
             ctx.fail(new GatewayException(ErrorCode.INVALID_INPUT,
-                    "the request path has a malformed percent-escape; use %XX with two hex digits"));
+                    "the request " + (path != null && !wellFormed(path) ? "path" : "query")
+                            + " has a malformed percent-escape; use %XX with two hex digits"));
             return;
         }
         ctx.next();
