@@ -46,6 +46,7 @@ public final class PluginLoader {
     private final String gatewayVersion;
     private final Set<String> reservedNames;
     private final BulkheadListeners listeners;
+    private final PluginIntegrity integrity;
 
     /** Makes the bulkhead listener (metrics) for a classifier version. */
     public interface BulkheadListeners {
@@ -53,13 +54,14 @@ public final class PluginLoader {
     }
 
     public PluginLoader(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
-                        Set<String> reservedNames, BulkheadListeners listeners) {
+                        Set<String> reservedNames, BulkheadListeners listeners, PluginIntegrity integrity) {
         this.config = config;
         this.workDir = workDir;
         this.vertx = vertx;
         this.gatewayVersion = gatewayVersion;
         this.reservedNames = Set.copyOf(reservedNames);
         this.listeners = listeners;
+        this.integrity = integrity;
     }
 
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
@@ -71,6 +73,7 @@ public final class PluginLoader {
             throw new PluginLoadException("cannot read " + jar.getFileName() + ": " + e.getMessage(), e);
         }
         String sha256 = sha256(bytes);
+        integrity.verify(jar.getFileName().toString(), sha256);
         Path copy = privateCopy(bytes, sha256);
 
         PluginManifest manifest;
@@ -122,7 +125,8 @@ public final class PluginLoader {
                 throw new PluginLoadException("a plugin must have exactly one Classifier extension, found " + found.size());
             }
             classifier = found.get(0);
-            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads());
+            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
+                    config.security().artifactKey(manifest.id()).orElse(null));
             ClassLoader previous = Thread.currentThread().getContextClassLoader();
             Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
             Description description;
