@@ -93,6 +93,10 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Jib's layer caches (default: Jib's own)")
     Path cacheDir;
 
+    @Option(names = "--created-epoch", paramLabel = "SECONDS",
+            description = "the image's creation time in seconds since 1970 (default: SOURCE_DATE_EPOCH, else now)")
+    Long createdEpoch;
+
     @Option(names = "--record", paramLabel = "FILE", description = "where to record the build (default target/" + BuildRecord.FILE + ")")
     Path record;
 
@@ -112,7 +116,8 @@ final class BuildCommand implements Callable<Integer> {
             List<PluginJar> plugins = pluginJars(repository, env, err);
             boolean family = jars.isEmpty() && classifierPaths.isEmpty();
             ImageSpec image = ImagePlanner.plan(new ImagePlanner.Request(repository.defaultName(), plugins, gatewayJar(repository),
-                    baseImage, Optional.ofNullable(naming.tag), Optional.ofNullable(naming.tagPrefix), created(env),
+                    baseImage, Optional.ofNullable(naming.tag), Optional.ofNullable(naming.tagPrefix),
+                    createdEpoch != null ? Instant.ofEpochSecond(createdEpoch) : created(env),
                     repository.git(), repository.root().resolve("target").resolve("docker")));
             Path context = repository.root().resolve("target").resolve("docker").resolve(image.name().replace('/', '_'));
             if (family) {

@@ -11,6 +11,7 @@ import java.io.PrintWriter;
  */
 final class Progress {
     private static final int WIDTH = 30;
+    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\u001B\\[[;\\d]*m");
 
     private final PrintWriter out;
     private final boolean terminal;
@@ -53,7 +54,7 @@ final class Progress {
         switch (event.getLevel()) {
             case ERROR, WARN, LIFECYCLE -> {
                 endBar();
-                out.println(event.getLevel().name().toLowerCase() + ": " + event.getMessage());
+                out.println(event.getLevel().name().toLowerCase() + ": " + ANSI.matcher(event.getMessage()).replaceAll(""));
                 out.flush();
             }
             default -> { }
