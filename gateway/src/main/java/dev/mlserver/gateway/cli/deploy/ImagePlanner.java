@@ -137,7 +137,9 @@ public final class ImagePlanner {
                 + classifiers.stream().map(c -> c.name() + " " + c.version()).collect(Collectors.joining(", ")));
         labels.put("org.opencontainers.image.version", tag);
         labels.put("org.opencontainers.image.created", created);
-        labels.put("org.opencontainers.image.source", git.remote().orElse(repository));
+        // a remote that is a URL says where the source is; a local path (a clone of a clone) does not
+        labels.put("org.opencontainers.image.source", git.remote()
+                .filter(r -> r.matches("(?i)(https?|ssh|git)://.+|[\\w.-]+@[\\w.-]+:.+")).orElse(repository));
         revision(jars, git).ifPresent(r -> labels.put("org.opencontainers.image.revision", r));
         labels.put("dev.mlserver.repository", repository);
         labels.put("dev.mlserver.gateway.version", Gateway.version());
