@@ -9,9 +9,10 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = MlServer.Version.class,
         description = "Serve, build and ship a family of ONNX classifiers packaged as plugin jars.",
-        subcommands = {ServeCommand.class, BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
-            LockCommand.class, EncryptArtifactCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, InitCommand.class, ValidateCommand.class, ListCommand.class,
+            VersionCommand.class, BumpCommand.class, TagsCommand.class,
+            BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
+            LockCommand.class, EncryptArtifactCommand.class, CommandLine.HelpCommand.class})
 public final class MlServer {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

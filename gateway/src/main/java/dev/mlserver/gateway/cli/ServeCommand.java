@@ -10,12 +10,16 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 @Command(name = "serve",
         mixinStandardHelpOptions = true,
-        description = "Serve every classifier plugin jar in the plugins directory.",
+        description = {"Serve every classifier plugin jar in the plugins directory.",
+            "Given a classifier's mlserver.yaml or module directory, serve that one classifier from its source "
+                + "module instead (development mode: compiled classes, card and artifacts packed on the fly)."},
         footer = {"", "Examples:",
             "  ml_server serve                       # config/gateway.yaml as embedded, port 8000",
+            "  cd classifiers/sentiment && mvn -q compile && ml_server serve mlserver.yaml --watch",
             "  ml_server serve --port 0 --plugins-dir /opt/plugins",
             "  ml_server serve --config prod.yaml"})
 final class ServeCommand implements Callable<Integer> {
@@ -27,6 +31,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
     Path pluginsDir;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE",
+            description = "a classifier's mlserver.yaml or module directory: serve it alone, from source")
+    Path source;
+
+    @Option(names = "--watch", description = "with SOURCE: reload the classifier whenever its module is rebuilt")
+    boolean watch;
 
     @Override
     public Integer call() throws Exception {
@@ -42,6 +53,13 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (pluginsDir != null) {
             gatewayConfig = gatewayConfig.withPluginsDir(pluginsDir);
+        }
+        if (source != null) {
+            return DevServe.run(source, gatewayConfig, watch, System.err);
+        }
+        if (watch) {
+            System.err.println("ml_server: --watch needs SOURCE, a classifier's mlserver.yaml or module directory");
+            return 2;
         }
         Gateway gateway = Gateway.create(gatewayConfig);
         CountDownLatch stopped = new CountDownLatch(1);

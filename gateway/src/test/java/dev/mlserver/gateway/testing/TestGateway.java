@@ -66,6 +66,11 @@ public final class TestGateway implements AutoCloseable {
         return test;
     }
 
+    /** A client for a gateway started elsewhere (a development server, say); closing it stops that gateway. */
+    public static TestGateway of(Gateway gateway) {
+        return new TestGateway(gateway);
+    }
+
     public Gateway gateway() {
         return gateway;
     }

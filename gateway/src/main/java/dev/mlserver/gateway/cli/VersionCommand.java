@@ -1,0 +1,106 @@
+package dev.mlserver.gateway.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.gateway.config.ConfigException;
+import dev.mlserver.gateway.repo.ClassifierModule;
+import dev.mlserver.gateway.repo.GitRepo;
+import dev.mlserver.gateway.repo.Release;
+import dev.mlserver.gateway.repo.RepoException;
+import dev.mlserver.gateway.repo.Repository;
+import dev.mlserver.gateway.repo.SemVer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "version",
+        mixinStandardHelpOptions = true,
+        description = {"Print each classifier's version as its source tree says it (the pom's <version>) and as its "
+                + "newest tag says it, and whether they agree.",
+            "Exit 1 when they disagree: a version changed by hand, or tags ahead of the source."},
+        footer = {"", "Examples:",
+            "  ml_server version              # every classifier of the repository",
+            "  ml_server version sentiment --json"})
+final class VersionCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CLASSIFIER", description = "only this classifier")
+    String classifier;
+
+    @Option(names = "--repo", paramLabel = "DIR", description = "a directory of the repository (default: the current one)")
+    Path repo = Path.of(".");
+
+    @Option(names = "--json", description = "print JSON")
+    boolean json;
+
+    /** One classifier's two versions and what they say together. */
+    record Row(String classifier, String source, String tagged, String tag, String state, boolean agree) {}
+
+    @Override
+    public Integer call() {
+        List<Row> rows = new ArrayList<>();
+        try {
+            Repository repository = Repository.open(repo);
+            List<ClassifierModule> modules = classifier == null ? repository.classifiers() : List.of(repository.require(classifier));
+            if (modules.isEmpty()) {
+                return Terminal.fail(spec, "no classifier module (pom.xml + mlserver.yaml) in " + repository.root());
+            }
+            List<Release> releases;
+            try (GitRepo git = GitRepo.require(repository.root())) {
+                releases = Release.all(git);
+            }
+            for (ClassifierModule m : modules) {
+                rows.add(row(m, releases));
+            }
+        } catch (RepoException | ConfigException e) {
+            return Terminal.fail(spec, e.getMessage());
+        }
+        boolean agree = rows.stream().allMatch(Row::agree);
+        if (json) {
+            ArrayNode array = JsonNodeFactory.instance.arrayNode();
+            for (Row r : rows) {
+                ObjectNode o = array.addObject().put("classifier", r.classifier()).put("source_version", r.source());
+                o.put("tag_version", r.tagged()).put("tag", r.tag()).put("state", r.state()).put("agree", r.agree());
+            }
+            Terminal.json(spec, array);
+        } else {
+            Terminal.table(Terminal.out(spec), List.of("CLASSIFIER", "SOURCE", "TAGS", "TAG", "STATE"),
+                    rows.stream().map(r -> List.of(r.classifier(), r.source(), orDash(r.tagged()), orDash(r.tag()), r.state())).toList());
+        }
+        return agree ? 0 : 1;
+    }
+
+    private static Row row(ClassifierModule m, List<Release> releases) {
+        String source = m.version().orElse("?");
+        Optional<Release> latest = Release.latest(releases, m.name());
+        if (latest.isEmpty()) {
+            return new Row(m.name(), source, null, null, "untagged: no release tag yet", true);
+        }
+        Release r = latest.get();
+        Optional<SemVer> sourceVersion = SemVer.parse(source);
+        if (sourceVersion.isEmpty()) {
+            return new Row(m.name(), source, r.version().toString(), r.tag(), "disagree: pom version is not semantic", false);
+        }
+        int c = sourceVersion.get().compareTo(r.version());
+        if (c == 0) {
+            return new Row(m.name(), source, r.version().toString(), r.tag(), "agree", true);
+        }
+        String state = c > 0
+                ? "disagree: source is ahead of the newest tag (changed without `ml_server bump`?)"
+                : "disagree: the newest tag is ahead of the source";
+        return new Row(m.name(), source, r.version().toString(), r.tag(), state, false);
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s;
+    }
+}
