@@ -275,8 +275,9 @@ public final class Validator implements AutoCloseable {
                 throw new RepoException("cannot create a work directory: " + e.getMessage(), e);
             }
             vertx = Vertx.vertx();
+            GatewayMetrics metrics = new GatewayMetrics();
             loader = new PluginLoader(config, workDir, vertx, dev.mlserver.gateway.Gateway.version(), reserved,
-                    new GatewayMetrics());
+                    metrics, dev.mlserver.gateway.plugin.PluginIntegrity.create(config.plugins(), metrics));
         }
         return loader;
     }

@@ -34,6 +34,7 @@ class TokenAuthTest {
     static Path dir;
     static TestGateway gateway;
     static ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    static ch.qos.logback.classic.Level rootLevel;
 
     @BeforeAll
     static void start() throws IOException {
@@ -44,7 +45,11 @@ class TokenAuthTest {
         // two lines: the current token and the next one, as during a rotation
         Path irisTokens = Files.writeString(dir.resolve("iris.token"), IRIS_TOKEN + "\n" + IRIS_TOKEN_NEXT + "\n");
         Path opsToken = Files.writeString(dir.resolve("ops.token"), OPS_TOKEN + "\n");
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        // another test in this JVM may have quietened the libraries (the CLI does): hear everything
+        rootLevel = root.getLevel();
+        root.setLevel(ch.qos.logback.classic.Level.INFO);
+        root.addAppender(logs);
         logs.start();
         gateway = TestGateway.start(plugins, """
                 security:
@@ -69,7 +74,9 @@ class TokenAuthTest {
     @AfterAll
     static void stop() {
         gateway.close();
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.detachAppender(logs);
+        root.setLevel(rootLevel);
     }
 
     static HttpResponse<String> post(String path, String token) {
