@@ -28,6 +28,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
     Path pluginsDir;
 
+    @Option(names = "--watch", negatable = true,
+            description = "hot reload: load new and replaced jars and unload removed ones while serving"
+                    + " (default: plugins.watch in the config)")
+    Boolean watch;
+
     @Override
     public Integer call() throws Exception {
         GatewayConfig gatewayConfig;
@@ -43,12 +48,17 @@ final class ServeCommand implements Callable<Integer> {
         if (pluginsDir != null) {
             gatewayConfig = gatewayConfig.withPluginsDir(pluginsDir);
         }
+        if (watch != null) {
+            gatewayConfig = gatewayConfig.withLifecycle(gatewayConfig.lifecycle().withWatch(watch));
+        }
         Gateway gateway = Gateway.create(gatewayConfig);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // SIGTERM and SIGINT drain and then exit 0; any other exit still stops the gateway
+        ShutdownSignals.onTermination(() -> {
             gateway.stop();
             stopped.countDown();
-        }, "mlserver-shutdown"));
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(gateway::stop, "mlserver-shutdown"));
         try {
             gateway.start().await();
         } catch (RuntimeException e) {

@@ -81,6 +81,9 @@ public final class ConfigLoader {
         GatewayConfig.Plugins pluginsConfig = new GatewayConfig.Plugins(
                 Path.of(env("MLSERVER_PLUGINS_DIR").orElse(plugins.string("dir", GatewayConfig.Plugins.DEFAULT_DIR))),
                 workDir.isBlank() ? null : Path.of(workDir));
+        boolean watch = plugins.bool("watch", GatewayConfig.Lifecycle.DEFAULT_WATCH);
+        long watchIntervalMs = plugins.longValue("watch_interval_ms", GatewayConfig.Lifecycle.DEFAULT_WATCH_INTERVAL_MS);
+        long settleMs = plugins.longValue("settle_ms", GatewayConfig.Lifecycle.DEFAULT_SETTLE_MS);
         plugins.rejectUnknown();
 
         Yaml.Node limits = root.child("limits");
@@ -98,8 +101,17 @@ public final class ConfigLoader {
                 onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS));
         onnx.rejectUnknown();
 
+        Yaml.Node admin = root.child("admin");
+        boolean adminEnabled = admin.bool("enabled", GatewayConfig.Lifecycle.DEFAULT_ADMIN_ENABLED);
+        admin.rejectUnknown();
+        Yaml.Node shutdown = root.child("shutdown");
+        GatewayConfig.Lifecycle lifecycle = new GatewayConfig.Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled,
+                shutdown.longValue("grace_period_ms", GatewayConfig.Lifecycle.DEFAULT_GRACE_PERIOD_MS),
+                shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS));
+        shutdown.rejectUnknown();
+
         root.rejectUnknown();
-        return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig);
+        return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig, lifecycle);
     }
 
     private Optional<String> env(String name) {
