@@ -139,7 +139,7 @@ public final class ClassifierRegistry {
         try {
             loaded = loader.load(jar, bytes);
         } catch (PluginLoadException e) {
-            return fail(file, null, e.getMessage());
+            return fail(file, PluginLoader.sha256(bytes), null, e.getMessage());
         }
         ClassifierInfo info = loaded.info();
         LoadedClassifier current = serving.get(info.name());
@@ -230,8 +230,12 @@ public final class ClassifierRegistry {
     }
 
     private PluginStatus fail(String file, ClassifierInfo info, String reason) {
+        return fail(file, info == null ? null : info.jarSha256(), info, reason);
+    }
+
+    private PluginStatus fail(String file, String sha256, ClassifierInfo info, String reason) {
         LOG.error("plugin {} failed: {}", file, reason);
-        PluginStatus status = new PluginStatus(file, info == null ? null : info.jarSha256(), PluginStatus.State.FAILED,
+        PluginStatus status = new PluginStatus(file, sha256, PluginStatus.State.FAILED,
                 info == null ? null : info.name(), info == null ? null : info.version(), reason, Instant.now());
         statuses.put(file, status);
         listener.failed(file, reason);

@@ -98,6 +98,7 @@ public final class PluginDirectory {
             Fingerprint fingerprint = e.getValue();
             if (fingerprint.equals(actedOn.get(file))) {
                 settling.remove(file);
+                unchanged.add(file);
                 continue;
             }
             if (settleMillis > 0) {
