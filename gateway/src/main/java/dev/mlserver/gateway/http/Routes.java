@@ -70,6 +70,10 @@ public final class Routes {
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             RequestIds.assign(ctx);
+            if (draining.getAsBoolean()) {
+                // shutting down: each client reconnects for its next request, and so finds the new instance
+                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
             ctx.next();
         });
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));

@@ -176,7 +176,7 @@ public final class ClassifierRegistry {
         PluginStatus status = statuses.remove(file);
         for (LoadedClassifier c : serving.values()) {
             if (c.info().jar().getFileName().toString().equals(file) && serving.remove(c.info().name(), c)) {
-                LOG.info("{}: {} removed; {} {} drains and unloads", file, file, c.info().name(), c.info().version());
+                LOG.info("{} removed: {} {} drains and unloads", file, c.info().name(), c.info().version());
                 retire(c);
             }
         }
