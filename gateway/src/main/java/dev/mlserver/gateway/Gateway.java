@@ -175,6 +175,7 @@ public final class Gateway {
                 w.stop(drain);
             }
             sleep(grace);
+            directory.close();
             refusing.set(true);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
             try {

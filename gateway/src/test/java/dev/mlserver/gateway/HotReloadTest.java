@@ -326,6 +326,27 @@ class HotReloadTest {
     }
 
     @Test
+    void renamingAServedJarHandsItsClassifierToTheNewNameWithoutAGap() throws IOException {
+        fixture("1.0.0", "");
+        try (TestGateway gateway = TestGateway.start(plugins, WATCH);
+             LoadLoop load = LoadLoop.start(gateway, "/fixture/predict", X, 2, 500_000)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > 20);
+
+            Files.move(plugins.resolve("fixture.jar"), plugins.resolve("fixture-1.0.0.jar"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "fixture.jar") == null
+                    && pluginStatus(gateway, "fixture-1.0.0.jar") != null
+                    && pluginStatus(gateway, "fixture-1.0.0.jar").get("state").asText().equals("ready"));
+            int before = load.answered();
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > before + 20);
+            List<LoadLoop.Answer> answers = load.stop();
+
+            assertThat(failures(answers)).isEmpty();
+            assertThat(gateway.gateway().registry().find("fixture").orElseThrow().info().jar().getFileName())
+                    .hasToString("fixture-1.0.0.jar");
+        }
+    }
+
+    @Test
     void adminRoutesAnswer404UnlessEnabled() {
         fixture("1.0.0", "");
         try (TestGateway gateway = TestGateway.start(plugins)) {

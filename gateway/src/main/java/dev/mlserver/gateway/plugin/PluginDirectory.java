@@ -37,6 +37,7 @@ public final class PluginDirectory {
     /** Jars seen new or changed and waiting to settle: their fingerprint and when it was first seen. */
     private final Map<String, Sighting> settling = new HashMap<>();
     private boolean missingLogged;
+    private boolean closed;
 
     /** What a scan did. */
     public record Scan(List<PluginStatus> loaded, List<PluginStatus> failed, List<String> removed,
@@ -88,7 +89,7 @@ public final class PluginDirectory {
         List<String> removed = new ArrayList<>();
         List<String> unchanged = new ArrayList<>();
         List<String> waiting = new ArrayList<>();
-        Map<String, Fingerprint> present = list();
+        Map<String, Fingerprint> present = closed ? null : list();
         if (present == null) {
             return new Scan(loaded, failed, removed, unchanged, waiting);
         }
@@ -116,10 +117,12 @@ public final class PluginDirectory {
             settling.remove(file);
             act(file, fingerprint, loaded, failed, unchanged, waiting);
         }
+        // while a jar is still settling, removals wait: it may be the same classifier under a new
+        // name (a rename, or a new file copied in before the old one was deleted) and take over
         Set<String> gone = new TreeSet<>(actedOn.keySet());
         registry.statuses().forEach(s -> gone.add(s.jar()));
         gone.removeAll(present.keySet());
-        for (String file : gone) {
+        for (String file : waiting.isEmpty() ? gone : Set.<String>of()) {
             remove(file, loaded, failed);
             removed.add(file);
         }
@@ -187,6 +190,11 @@ public final class PluginDirectory {
             }
         }
         registry.remove(file);
+    }
+
+    /** Ends scanning for good, once a scan in progress has finished; later scans do nothing. Blocking. */
+    public synchronized void close() {
+        closed = true;
     }
 
     /** Whether a classifier is served from {@code file} (with this content, unless null). */
