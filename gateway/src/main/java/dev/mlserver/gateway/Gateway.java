@@ -1,12 +1,15 @@
 package dev.mlserver.gateway;
 
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.plugin.PluginWatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -21,6 +24,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -29,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The running gateway: an HTTP server on every event loop, the plugin registry behind it, and
  * the metrics of both. {@link #start} listens at once and loads the plugins in the background;
- * {@code /health/ready} turns 200 when they are loaded.
+ * {@code /health/ready} turns 200 when they are loaded. With {@code plugins.watch} the plugins
+ * directory is then watched for new, replaced and removed jars.
  */
 public final class Gateway {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -39,8 +45,12 @@ public final class Gateway {
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
     private final Path workDir;
+    private final PluginDirectory directory;
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean refusing = new AtomicBoolean();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicInteger port = new AtomicInteger(-1);
+    private volatile PluginWatcher watcher;
     private String deploymentId;
 
     private Gateway(GatewayConfig config) {
@@ -57,6 +67,7 @@ public final class Gateway {
         PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
+        this.directory = new PluginDirectory(config.plugins().dir(), registry);
     }
 
     public static Gateway create(GatewayConfig config) {
@@ -71,7 +82,8 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Router router = Routes.create(vertx, registry, config, metrics, draining::get);
+        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get);
+        AdminRoutes.mount(router, vertx, registry, directory, config);
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -83,23 +95,36 @@ public final class Gateway {
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16384)
                 .setIdleTimeout(120);
-        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port), new DeploymentOptions().setInstances(instances))
+        long drainMillis = config.lifecycle().drainTimeoutMs();
+        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, drainMillis),
+                        new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
                     LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
-                    vertx.executeBlocking(() -> {
-                        registry.loadAll(config.plugins().dir());
-                        return null;
-                    }, false).onComplete(done -> LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
-                            registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList()));
+                    vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
+                        LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
+                                registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
+                        startWatching();
+                    });
                     return port.get();
                 });
     }
 
     /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
     public void loadPluginsNow() {
-        registry.loadAll(config.plugins().dir());
+        directory.initialLoad();
+    }
+
+    private synchronized void startWatching() {
+        if (config.lifecycle().watch() && !draining.get() && watcher == null) {
+            watcher = PluginWatcher.start(directory, config.lifecycle().watchIntervalMs(), config.lifecycle().settleMs());
+        }
+    }
+
+    /** The plugins directory as the registry sees it; scan it to reload by hand. */
+    public PluginDirectory directory() {
+        return directory;
     }
 
     public int port() {
@@ -128,23 +153,59 @@ public final class Gateway {
     }
 
     /**
-     * Stops: readiness turns 503, the server stops accepting, running predictions finish (up to
-     * each classifier's timeout), classifiers close and Vert.x stops. Blocking.
+     * Shuts down gracefully: readiness turns 503 at once and watching stops; requests are still
+     * served for {@code shutdown.grace_period_ms} (while load balancers take this instance out);
+     * then the port closes, new predictions on open connections get 503 {@code draining}, and
+     * running ones get up to {@code shutdown.drain_timeout_ms} to finish and be answered. Then
+     * the classifiers close and Vert.x stops. Idempotent; a second caller waits for the first.
+     * Blocking.
      */
     public void stop() {
         if (!draining.compareAndSet(false, true)) {
+            stopped.join();
             return;
         }
         try {
-            if (deploymentId != null) {
-                vertx.undeploy(deploymentId).await();
+            long grace = config.lifecycle().gracePeriodMs();
+            long drain = config.lifecycle().drainTimeoutMs();
+            LOG.info("shutting down: readiness is 503; serving for {} ms more, then draining for up to {} ms", grace, drain);
+            PluginWatcher w;
+            synchronized (this) {
+                w = watcher;
+                watcher = null;
             }
-        } catch (RuntimeException e) {
-            LOG.warn("undeploy: {}", e.toString());
+            if (w != null) {
+                w.stop(drain);
+            }
+            sleep(grace);
+            directory.close();
+            refusing.set(true);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
+            try {
+                if (deploymentId != null) {
+                    // each server stops accepting and closes its connections once their responses are out
+                    vertx.undeploy(deploymentId).await();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("undeploy: {}", e.toString());
+            }
+            registry.closeAll(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            vertx.close().await();
+            LOG.info("mlserver stopped");
+        } finally {
+            stopped.complete(null);
         }
-        registry.closeAll(config.limits().timeoutMs());
-        vertx.close().await();
-        LOG.info("mlserver stopped");
+    }
+
+    private static void sleep(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static Path workDir(GatewayConfig config) {
@@ -164,17 +225,26 @@ public final class Gateway {
         private final HttpServerOptions options;
         private final Router router;
         private final AtomicInteger port;
+        private final long drainMillis;
+        private HttpServer server;
 
-        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port) {
+        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, long drainMillis) {
             this.options = options;
             this.router = router;
             this.port = port;
+            this.drainMillis = drainMillis;
         }
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router).listen()
-                    .onSuccess(server -> port.set(server.actualPort()));
+            server = vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router);
+            return server.listen().onSuccess(s -> port.set(s.actualPort()));
+        }
+
+        /** Stops accepting; open connections close once their in-flight responses are sent, or after the drain timeout. */
+        @Override
+        public Future<?> stop() {
+            return server.shutdown(drainMillis, TimeUnit.MILLISECONDS);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A prediction that overruns {@code timeout_ms} fails its caller at once, but keeps its slot
  * until the native call really returns, so the classifier never runs more than its limit.
+ *
+ * <p>When its classifier version is replaced or removed, the bulkhead {@link #retire retires}: work
+ * already admitted (running or queued) runs to its end on the same threads; once none is left the
+ * bulkhead admits nothing more and {@link #retire} completes.
  */
 public final class Bulkhead {
     private final String name;
@@ -32,6 +37,12 @@ public final class Bulkhead {
     private final AtomicInteger queued = new AtomicInteger();
     private final Queue<Waiter<?>> waiting = new ConcurrentLinkedQueue<>();
     private final Listener listener;
+    /** Admitted predictions not yet finished (queued, running, or running past their timeout); {@link #RETIRED} once retired and idle. */
+    private final AtomicInteger admitted = new AtomicInteger();
+    private final CompletableFuture<Void> idle = new CompletableFuture<>();
+    private volatile boolean retiring;
+
+    private static final int RETIRED = Integer.MIN_VALUE;
 
     /** Told about each admission outcome; used for metrics. */
     public interface Listener {
@@ -72,8 +83,13 @@ public final class Bulkhead {
      * Runs {@code task} on this classifier's threads when a slot is free. The future completes on
      * the caller's context: with the task's result, its exception, a {@code classifier_saturated}
      * failure when the queue is full or the wait too long, or a {@code prediction_timeout}.
+     * A bulkhead that has retired and drained fails with {@link Retired}, synchronously: the
+     * caller then submits to the version that replaced it.
      */
     public <T> Future<T> submit(Callable<T> task) {
+        if (!enter()) {
+            return Future.failedFuture(new Retired(name));
+        }
         Context context = vertx.getOrCreateContext();
         Waiter<T> waiter = new Waiter<>(task, context, System.nanoTime());
         if (tryAcquire()) {
@@ -83,6 +99,7 @@ public final class Bulkhead {
         }
         if (queued.incrementAndGet() > limits.maxQueue()) {
             queued.decrementAndGet();
+            leave();
             listener.rejected("queue_full");
             return Future.failedFuture(GatewayException.saturated(
                     name + " is saturated: " + limits.maxConcurrentPredictions() + " running and "
@@ -93,6 +110,7 @@ public final class Bulkhead {
             if (waiter.claim()) {
                 waiting.remove(waiter);
                 queued.decrementAndGet();
+                leave();
                 listener.rejected("queue_timeout");
                 waiter.fail(GatewayException.saturated(
                         name + " is saturated: no slot within " + limits.queueTimeoutMs() + " ms"));
@@ -102,9 +120,45 @@ public final class Bulkhead {
         return waiter.promise.future();
     }
 
+    /** Predictions admitted and not yet finished: queued, running, or still running past their timeout. */
+    public int admitted() {
+        return Math.max(0, admitted.get());
+    }
+
+    /**
+     * Stops admitting once the work already admitted has finished. The future completes (on the
+     * thread that finished the last prediction, or this one) when nothing is left; then
+     * {@link #close} is safe.
+     */
+    public CompletableFuture<Void> retire() {
+        retiring = true;
+        if (admitted.compareAndSet(0, RETIRED)) {
+            idle.complete(null);
+        }
+        return idle;
+    }
+
     /** Stops the worker threads once the running predictions have returned. */
     public void close() {
         workers.shutdown();
+    }
+
+    private boolean enter() {
+        while (true) {
+            int now = admitted.get();
+            if (now == RETIRED) {
+                return false;
+            }
+            if (admitted.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void leave() {
+        if (admitted.decrementAndGet() == 0 && retiring && admitted.compareAndSet(0, RETIRED)) {
+            idle.complete(null);
+        }
     }
 
     /** Waits up to {@code millis} for the worker threads to finish; true when they did. */
@@ -152,12 +206,14 @@ public final class Bulkhead {
                     vertx.cancelTimer(timer);
                     running.decrementAndGet();
                     drain();
+                    leave();
                 }
             });
         } catch (RuntimeException rejected) {
             // the executor is shut down: this classifier is being unloaded
             vertx.cancelTimer(timer);
             running.decrementAndGet();
+            leave();
             waiter.fail(GatewayException.saturated(name + " is shutting down"));
         }
     }
@@ -169,6 +225,13 @@ public final class Bulkhead {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** Refusal by a bulkhead that has retired and drained; the route re-resolves its classifier. */
+    public static final class Retired extends GatewayException {
+        Retired(String name) {
+            super(dev.mlserver.gateway.ErrorCode.DRAINING, name + " has been replaced; retry", 1, null);
+        }
     }
 
     private static final class Waiter<T> {

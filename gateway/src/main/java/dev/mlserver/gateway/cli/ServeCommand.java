@@ -36,8 +36,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "a classifier's mlserver.yaml or module directory: serve it alone, from source")
     Path source;
 
-    @Option(names = "--watch", description = "with SOURCE: reload the classifier whenever its module is rebuilt")
-    boolean watch;
+    @Option(names = "--watch", negatable = true,
+            description = "hot reload: load new and replaced jars and unload removed ones while serving"
+                    + " (default: plugins.watch in the config); with SOURCE: reload the classifier whenever"
+                    + " its module is rebuilt (default: off)")
+    Boolean watch;
 
     @Override
     public Integer call() throws Exception {
@@ -55,18 +58,19 @@ final class ServeCommand implements Callable<Integer> {
             gatewayConfig = gatewayConfig.withPluginsDir(pluginsDir);
         }
         if (source != null) {
-            return DevServe.run(source, gatewayConfig, watch, System.err);
+            return DevServe.run(source, gatewayConfig, Boolean.TRUE.equals(watch), System.err);
         }
-        if (watch) {
-            System.err.println("ml_server: --watch needs SOURCE, a classifier's mlserver.yaml or module directory");
-            return 2;
+        if (watch != null) {
+            gatewayConfig = gatewayConfig.withLifecycle(gatewayConfig.lifecycle().withWatch(watch));
         }
         Gateway gateway = Gateway.create(gatewayConfig);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // SIGTERM and SIGINT drain and then exit 0; any other exit still stops the gateway
+        ShutdownSignals.onTermination(() -> {
             gateway.stop();
             stopped.countDown();
-        }, "mlserver-shutdown"));
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(gateway::stop, "mlserver-shutdown"));
         try {
             gateway.start().await();
         } catch (RuntimeException e) {

@@ -89,6 +89,9 @@ public final class ConfigLoader {
                 GatewayConfig.Integrity.parse(env("MLSERVER_PLUGINS_INTEGRITY").orElse(plugins.string("integrity", "off")),
                         "plugins.integrity"),
                 lockFile.isBlank() ? null : Path.of(lockFile));
+        boolean watch = plugins.bool("watch", GatewayConfig.Lifecycle.DEFAULT_WATCH);
+        long watchIntervalMs = plugins.longValue("watch_interval_ms", GatewayConfig.Lifecycle.DEFAULT_WATCH_INTERVAL_MS);
+        long settleMs = plugins.longValue("settle_ms", GatewayConfig.Lifecycle.DEFAULT_SETTLE_MS);
         plugins.rejectUnknown();
 
         Yaml.Node limits = root.child("limits");
@@ -108,9 +111,18 @@ public final class ConfigLoader {
 
         SecurityConfig securityConfig = SecurityConfig.parse(root.child("security"), env);
 
+        Yaml.Node admin = root.child("admin");
+        boolean adminEnabled = admin.bool("enabled", GatewayConfig.Lifecycle.DEFAULT_ADMIN_ENABLED);
+        admin.rejectUnknown();
+        Yaml.Node shutdown = root.child("shutdown");
+        GatewayConfig.Lifecycle lifecycle = new GatewayConfig.Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled,
+                shutdown.longValue("grace_period_ms", GatewayConfig.Lifecycle.DEFAULT_GRACE_PERIOD_MS),
+                shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS));
+        shutdown.rejectUnknown();
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig);
+                securityConfig, lifecycle);
     }
 
     private Optional<String> env(String name) {

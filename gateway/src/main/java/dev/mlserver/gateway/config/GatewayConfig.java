@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security) {
+                            SecurityConfig security, Lifecycle lifecycle) {
     public GatewayConfig {
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(api, "api");
@@ -14,6 +14,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(onnx, "onnx");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(lifecycle, "lifecycle");
     }
 
     public record Server(String host, int port, int maxBodyBytes, int eventLoops) {
@@ -95,13 +96,56 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         }
     }
 
+    /**
+     * Hot reload, the admin routes and graceful shutdown.
+     *
+     * @param watch poll {@code plugins.dir} and load new, replaced and removed jars while serving
+     * @param watchIntervalMs how often the directory is polled
+     * @param settleMs how long a jar's size and modification time must stay unchanged before it is loaded
+     * @param adminEnabled whether {@code /admin/plugins} is served
+     * @param gracePeriodMs after SIGTERM, how long readiness is 503 while requests are still served
+     * @param drainTimeoutMs after the grace period, how long running requests get to finish
+     */
+    public record Lifecycle(boolean watch, long watchIntervalMs, long settleMs, boolean adminEnabled,
+                            long gracePeriodMs, long drainTimeoutMs) {
+        public static final boolean DEFAULT_WATCH = true;
+        public static final long DEFAULT_WATCH_INTERVAL_MS = 500;
+        public static final long DEFAULT_SETTLE_MS = 1000;
+        public static final boolean DEFAULT_ADMIN_ENABLED = false;
+        public static final long DEFAULT_GRACE_PERIOD_MS = 0;
+        public static final long DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+
+        public static final Lifecycle DEFAULTS = new Lifecycle(DEFAULT_WATCH, DEFAULT_WATCH_INTERVAL_MS, DEFAULT_SETTLE_MS,
+                DEFAULT_ADMIN_ENABLED, DEFAULT_GRACE_PERIOD_MS, DEFAULT_DRAIN_TIMEOUT_MS);
+
+        public Lifecycle {
+            if (watchIntervalMs < 10) {
+                throw new ConfigException("plugins.watch_interval_ms must be at least 10");
+            }
+            if (settleMs < 0) {
+                throw new ConfigException("plugins.settle_ms must be 0 or more");
+            }
+            if (gracePeriodMs < 0 || drainTimeoutMs < 0) {
+                throw new ConfigException("shutdown.grace_period_ms and shutdown.drain_timeout_ms must be 0 or more");
+            }
+        }
+
+        public Lifecycle withWatch(boolean watch) {
+            return new Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled, gracePeriodMs, drainTimeoutMs);
+        }
+    }
+
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security);
+                api, repository, plugins, limits, onnx, security, lifecycle);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
-                new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security);
+                new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, lifecycle);
+    }
+
+    public GatewayConfig withLifecycle(Lifecycle lifecycle) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, lifecycle);
     }
 }

@@ -34,12 +34,15 @@ public final class Routes {
     private final GatewayConfig config;
     private final GatewayMetrics metrics;
     private final BooleanSupplier draining;
+    private final BooleanSupplier refusing;
 
-    private Routes(ClassifierRegistry registry, GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining) {
+    private Routes(ClassifierRegistry registry, GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining,
+                   BooleanSupplier refusing) {
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
         this.draining = draining;
+        this.refusing = refusing;
     }
 
     /** Reserved names for a gateway with this config: the fixed routes and the API version. */
@@ -51,13 +54,26 @@ public final class Routes {
 
     public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
                                 GatewayMetrics metrics, BooleanSupplier draining) {
-        return new Routes(registry, config, metrics, draining).router(vertx);
+        return create(vertx, registry, config, metrics, draining, draining);
+    }
+
+    /**
+     * @param draining readiness answers 503 (shutdown has begun; requests are still served)
+     * @param refusing predictions answer 503 {@code draining} (the grace period is over)
+     */
+    public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
+                                GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing) {
+        return new Routes(registry, config, metrics, draining, refusing).router(vertx);
     }
 
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             RequestIds.assign(ctx);
+            if (draining.getAsBoolean()) {
+                // shutting down: each client reconnects for its next request, and so finds the new instance
+                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
             ctx.next();
         });
         router.route().handler(PathGuard::check);
@@ -92,11 +108,14 @@ public final class Routes {
 
     private void resolve(RoutingContext ctx) {
         String name = ctx.pathParam("classifier");
-        LoadedClassifier classifier = registry.find(name).orElse(null);
+        LoadedClassifier classifier = registry.enter(name).orElse(null);
         if (classifier == null) {
             ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
             return;
         }
+        // end handlers run last-added first: this one after the metrics, so a replaced version
+        // closes only when its requests have been answered and counted
+        ctx.addEndHandler(done -> classifier.leave());
         ctx.put(CLASSIFIER_KEY, classifier);
         ctx.next();
     }
@@ -121,7 +140,7 @@ public final class Routes {
         LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
         String route = probabilities ? "predict_proba" : "predict";
         ctx.addEndHandler(done -> metrics.request(classifier, route, ctx.response().getStatusCode(), System.nanoTime() - start));
-        if (draining.getAsBoolean()) {
+        if (refusing.getAsBoolean()) {
             ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
             return;
         }

@@ -102,6 +102,11 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private void gauges(LoadedClassifier classifier) {
         ClassifierInfo info = classifier.info();
         Bulkhead bulkhead = classifier.bulkhead();
+        // a reloaded jar may carry the same version: its gauges must read the new bulkhead
+        registry.getMeters().stream()
+                .filter(m -> m instanceof Gauge && info.name().equals(m.getId().getTag("classifier"))
+                        && info.version().equals(m.getId().getTag("version")))
+                .toList().forEach(registry::remove);
         Gauge.builder("mlserver_in_flight", bulkhead, Bulkhead::running)
                 .description("Predictions running now")
                 .tags("classifier", info.name(), "version", info.version()).register(registry);

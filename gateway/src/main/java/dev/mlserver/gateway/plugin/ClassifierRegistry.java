@@ -10,20 +10,34 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The classifiers being served, by name, and the fate of every plugin jar seen. Routing reads
- * {@link #find} on every request; a new version replaces the old in one step.
+ * {@link #find} on every request; a new version replaces the old in one step, and the old one
+ * drains and closes in the background.
  */
 public final class ClassifierRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierRegistry.class);
 
     private final Map<String, LoadedClassifier> serving = new ConcurrentHashMap<>();
     private final Map<String, PluginStatus> statuses = new ConcurrentHashMap<>();
+    private final Set<LoadedClassifier> retiring = ConcurrentHashMap.newKeySet();
+    private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "mlserver-retire");
+        t.setDaemon(true);
+        return t;
+    });
     private final PluginLoader loader;
     private final Listener listener;
     private volatile boolean initialLoadDone;
@@ -44,6 +58,24 @@ public final class ClassifierRegistry {
 
     public Optional<LoadedClassifier> find(String name) {
         return Optional.ofNullable(serving.get(name));
+    }
+
+    /**
+     * The version of {@code name} serving now, counted as used by one more request: pair it with
+     * {@link LoadedClassifier#leave} when the request ends. A version that retires meanwhile is
+     * skipped for the one that replaced it.
+     */
+    public Optional<LoadedClassifier> enter(String name) {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            LoadedClassifier c = serving.get(name);
+            if (c == null) {
+                return Optional.empty();
+            }
+            if (c.tryEnter()) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The classifiers being served, by name. */
@@ -72,26 +104,56 @@ public final class ClassifierRegistry {
         }
     }
 
+    /** Marks the jars present at start as tried; readiness waits for this. */
+    void initialLoadDone(boolean done) {
+        initialLoadDone = done;
+    }
+
     /**
      * Loads one jar and, if it opens and warms, serves it. A jar whose classifier is already
-     * served from another jar is refused. Returns the status recorded. Blocking.
+     * served from another jar file is refused while that file exists; once that file is gone the
+     * new jar takes the classifier over. Returns the status recorded. Blocking.
      */
     public PluginStatus load(Path jar) {
+        byte[] bytes;
+        try {
+            bytes = PluginLoader.read(jar);
+        } catch (PluginLoadException e) {
+            return fail(jar.getFileName().toString(), null, e.getMessage());
+        }
+        return load(jar, bytes);
+    }
+
+    /**
+     * Loads {@code bytes}, read from {@code jar}, beside whatever serves now; only when it is
+     * open and warm does its route switch, in one step. The version it replaces retires in the
+     * background: its admitted predictions finish, then it closes. A jar that fails leaves what
+     * serves untouched. Blocking.
+     */
+    public synchronized PluginStatus load(Path jar, byte[] bytes) {
         String file = jar.getFileName().toString();
-        statuses.put(file, new PluginStatus(file, null, PluginStatus.State.LOADING, null, null, null, Instant.now()));
+        PluginStatus before = statuses.get(file);
+        statuses.put(file, new PluginStatus(file, before == null ? null : before.sha256(), PluginStatus.State.LOADING,
+                before == null ? null : before.classifier(), before == null ? null : before.version(), null, Instant.now()));
         LoadedClassifier loaded;
         try {
-            loaded = loader.load(jar);
+            loaded = loader.load(jar, bytes);
         } catch (PluginLoadException e) {
-            return fail(file, null, e.getMessage());
+            return fail(file, PluginLoader.sha256(bytes), null, e.getMessage());
         }
         ClassifierInfo info = loaded.info();
-        Optional<PluginStatus> owner = statuses.values().stream()
-                .filter(s -> s.state() == PluginStatus.State.READY && info.name().equals(s.classifier()) && !s.jar().equals(file))
-                .findFirst();
-        if (owner.isPresent()) {
-            loaded.close(0);
-            return fail(file, info, "classifier '" + info.name() + "' is already served from " + owner.get().jar());
+        LoadedClassifier current = serving.get(info.name());
+        if (current != null) {
+            String owner = current.info().jar().getFileName().toString();
+            if (!owner.equals(file)) {
+                if (Files.exists(jar.resolveSibling(owner))) {
+                    loaded.close(0);
+                    return fail(file, info, "classifier '" + info.name() + "' is already served from " + owner
+                            + "; one jar file per classifier: replace " + owner + " instead");
+                }
+                // the jar it was served from is gone (renamed or replaced under another name): take over
+                statuses.computeIfPresent(owner, (k, s) -> info.name().equals(s.classifier()) ? null : s);
+            }
         }
         LoadedClassifier previous = serving.put(info.name(), loaded);
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),
@@ -99,30 +161,81 @@ public final class ClassifierRegistry {
         statuses.put(file, status);
         listener.serving(loaded);
         if (previous != null) {
+            LOG.info("{}: {} replaces {}; the old version drains in the background", info.name(), info.version(),
+                    previous.info().version());
             retire(previous);
         }
         return status;
     }
 
-    /** Stops serving every classifier and closes each once drained. Blocking. */
-    public void closeAll(long drainMillis) {
-        List<LoadedClassifier> all = new ArrayList<>(serving.values());
-        serving.clear();
-        for (LoadedClassifier c : all) {
-            listener.retired(c.info());
-            c.close(drainMillis);
+    /**
+     * Forgets a jar that left the plugins directory. If it was serving its classifier, the route
+     * goes away at once (404) and the version drains and closes in the background.
+     */
+    public synchronized Optional<PluginStatus> remove(String file) {
+        PluginStatus status = statuses.remove(file);
+        for (LoadedClassifier c : serving.values()) {
+            if (c.info().jar().getFileName().toString().equals(file) && serving.remove(c.info().name(), c)) {
+                LOG.info("{} removed: {} {} drains and unloads", file, c.info().name(), c.info().version());
+                retire(c);
+            }
         }
+        return Optional.ofNullable(status);
+    }
+
+    /** Versions replaced or removed that are still finishing their predictions. */
+    public List<LoadedClassifier> retiring() {
+        return List.copyOf(retiring);
+    }
+
+    /**
+     * Stops serving every classifier, waits up to {@code drainMillis} in all for their
+     * predictions, and closes each that drained. Blocking.
+     */
+    public void closeAll(long drainMillis) {
+        List<LoadedClassifier> all;
+        synchronized (this) {
+            all = new ArrayList<>(serving.values());
+            serving.clear();
+            all.forEach(this::retire);
+        }
+        List<CompletableFuture<Void>> closing = retiring().stream().map(LoadedClassifier::closed).toList();
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(drainMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            retiring().forEach(c -> LOG.warn("{} {}: {} prediction(s) still running after {} ms; left open",
+                    c.info().name(), c.info().version(), c.bulkhead().admitted(), drainMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("closing classifiers: {}", e.toString());
+        }
+        closer.shutdown();
     }
 
     private void retire(LoadedClassifier previous) {
-        listener.retired(previous.info());
-        previous.close(previous.info().limits().timeoutMs());
-        LOG.info("retired {} {}", previous.info().name(), previous.info().version());
+        retiring.add(previous);
+        previous.retire(closer).whenComplete((v, e) -> {
+            synchronized (this) {
+                retiring.remove(previous);
+                ClassifierInfo info = previous.info();
+                boolean sameVersionServes = serving.values().stream()
+                        .anyMatch(c -> c.info().name().equals(info.name()) && c.info().version().equals(info.version()));
+                if (!sameVersionServes) {
+                    listener.retired(info);
+                }
+                LOG.info("retired {} {}", info.name(), info.version());
+            }
+        });
     }
 
     private PluginStatus fail(String file, ClassifierInfo info, String reason) {
+        return fail(file, info == null ? null : info.jarSha256(), info, reason);
+    }
+
+    private PluginStatus fail(String file, String sha256, ClassifierInfo info, String reason) {
         LOG.error("plugin {} failed: {}", file, reason);
-        PluginStatus status = new PluginStatus(file, info == null ? null : info.jarSha256(), PluginStatus.State.FAILED,
+        PluginStatus status = new PluginStatus(file, sha256, PluginStatus.State.FAILED,
                 info == null ? null : info.name(), info == null ? null : info.version(), reason, Instant.now());
         statuses.put(file, status);
         listener.failed(file, reason);

@@ -3,13 +3,19 @@ package dev.mlserver.gateway.plugin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One classifier version that is open and warmed: its plugin, its bulkhead, and the metadata its
- * responses carry. Closing it waits for its running predictions, then frees the native session,
- * the plugin and its class loader.
+ * responses carry. Retiring it lets its admitted predictions finish, then frees the native session,
+ * the plugin, its class loader and its private copy of the jar.
  */
 public final class LoadedClassifier {
     private static final Logger LOG = LoggerFactory.getLogger(LoadedClassifier.class);
@@ -21,9 +27,17 @@ public final class LoadedClassifier {
     private final String pluginId;
     private final byte[] metadataJson;
     private final ObjectNode metadata;
+    private final Runnable releaseCopy;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final AtomicBoolean retiring = new AtomicBoolean();
+    /** Requests that resolved this version and have not ended; {@link #CLOSED} once retired and left by all. */
+    private final AtomicInteger users = new AtomicInteger();
+    private volatile Executor closer = Runnable::run;
+
+    private static final int CLOSED = Integer.MIN_VALUE;
 
     LoadedClassifier(ClassifierInfo info, Classifier classifier, Bulkhead bulkhead,
-                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson) {
+                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson, Runnable releaseCopy) {
         this.info = info;
         this.classifier = classifier;
         this.bulkhead = bulkhead;
@@ -31,6 +45,7 @@ public final class LoadedClassifier {
         this.pluginId = pluginId;
         this.metadataJson = metadataJson;
         this.metadata = info.metadata();
+        this.releaseCopy = releaseCopy;
     }
 
     public ClassifierInfo info() {
@@ -55,24 +70,111 @@ public final class LoadedClassifier {
         return metadata;
     }
 
+    /** The class loader of its plugin; for leak checks. */
+    public ClassLoader classLoader() {
+        return classifier.getClass().getClassLoader();
+    }
+
     /**
-     * Stops taking work, waits up to {@code drainMillis} for running predictions, then closes the
-     * classifier and unloads its plugin. Blocking: call it off the event loop.
+     * Counts a request that resolved this version; false once the version has retired and every
+     * request on it has ended, and then the caller resolves again. Each true is paired with one
+     * {@link #leave}, when the request's response has ended.
      */
-    public void close(long drainMillis) {
-        bulkhead.close();
-        try {
-            if (!bulkhead.awaitTermination(drainMillis)) {
-                LOG.warn("{} {}: predictions still running after {} ms; closing anyway", info.name(), info.version(), drainMillis);
+    public boolean tryEnter() {
+        while (true) {
+            int now = users.get();
+            if (now == CLOSED) {
+                return false;
             }
+            if (users.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Ends a request counted by {@link #tryEnter}. */
+    public void leave() {
+        if (users.decrementAndGet() == 0 && retiring.get() && users.compareAndSet(0, CLOSED)) {
+            drainThenClose();
+        }
+    }
+
+    /**
+     * Takes no new requests once the ones that resolved it have ended; lets every prediction they
+     * submitted finish (queued ones included), then closes the classifier, unloads its plugin and
+     * deletes its private jar copy on {@code closer}. A prediction that never returns keeps the
+     * version open: its native session is never freed under a running call. The future
+     * completes once closed.
+     */
+    public CompletableFuture<Void> retire(Executor closer) {
+        this.closer = closer;
+        if (retiring.compareAndSet(false, true) && users.compareAndSet(0, CLOSED)) {
+            drainThenClose();
+        }
+        return closed;
+    }
+
+    private void drainThenClose() {
+        bulkhead.retire().thenRunAsync(this::closeNow, closer).whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.warn("{} {}: close failed: {}", info.name(), info.version(), e.toString());
+            }
+            closed.complete(null);
+        });
+    }
+
+    /** Whether this version has been replaced or removed. */
+    public boolean retiring() {
+        return retiring.get();
+    }
+
+    /** Completes once the version is closed after {@link #retire}. */
+    public CompletableFuture<Void> closed() {
+        return closed;
+    }
+
+    /** Retires and waits up to {@code drainMillis} for it to close, closing on the calling thread. Blocking. */
+    public void close(long drainMillis) {
+        close(drainMillis, Runnable::run);
+    }
+
+    /**
+     * Retires and waits up to {@code drainMillis} for it to close; true when it did. Blocking:
+     * call it off the event loop.
+     */
+    public boolean close(long drainMillis, Executor closer) {
+        try {
+            retire(closer).get(drainMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            LOG.warn("{} {}: {} prediction(s) still running after {} ms; left open", info.name(), info.version(),
+                    bulkhead.admitted(), drainMillis);
+            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
         }
+    }
+
+    private void closeNow() {
+        bulkhead.close();
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
         try {
+            Thread.currentThread().setContextClassLoader(classLoader());
             classifier.close();
         } catch (RuntimeException e) {
             LOG.warn("{} {}: close failed: {}", info.name(), info.version(), e.toString());
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
         }
-        plugins.unloadPlugin(pluginId);
+        try {
+            plugins.unloadPlugin(pluginId);
+        } catch (RuntimeException e) {
+            LOG.warn("{} {}: unload failed: {}", info.name(), info.version(), e.toString());
+        }
+        releaseCopy.run();
+        LOG.info("closed {} {} (sha256 {})", info.name(), info.version(), info.jarSha256().substring(0, 12));
     }
 }

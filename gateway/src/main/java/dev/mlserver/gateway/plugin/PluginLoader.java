@@ -21,7 +21,9 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
@@ -66,15 +68,32 @@ public final class PluginLoader {
 
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public LoadedClassifier load(Path jar) {
-        byte[] bytes;
+        return load(jar, read(jar));
+    }
+
+    /** Reads a jar whole, so that what is hashed is what is loaded. */
+    public static byte[] read(Path jar) {
         try {
-            bytes = Files.readAllBytes(jar);
+            return Files.readAllBytes(jar);
         } catch (IOException e) {
             throw new PluginLoadException("cannot read " + jar.getFileName() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Loads, opens and warms the classifier in {@code bytes}, read from {@code jar}. Blocking. */
+    public LoadedClassifier load(Path jar, byte[] bytes) {
         String sha256 = sha256(bytes);
         integrity.verify(jar.getFileName().toString(), sha256);
         Path copy = privateCopy(bytes, sha256);
+        try {
+            return load(jar, sha256, copy);
+        } catch (RuntimeException | Error e) {
+            releaseCopy(sha256);
+            throw e;
+        }
+    }
+
+    private LoadedClassifier load(Path jar, String sha256, Path copy) {
 
         PluginManifest manifest;
         JsonNode card;
@@ -143,7 +162,7 @@ public final class PluginLoader {
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
             return new LoadedClassifier(info, classifier, bulkhead, plugins, pluginId,
-                    JSON.writeValueAsBytes(info.metadata()));
+                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256));
         } catch (PluginLoadException e) {
             cleanUp(plugins, pluginId, classifier);
             throw e;
@@ -217,9 +236,30 @@ public final class PluginLoader {
         }
     }
 
-    private Path privateCopy(byte[] bytes, String sha256) {
+    /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
+    private final Map<String, Integer> copyUsers = new HashMap<>();
+
+    /** The private copies of jars that are in use now. */
+    public synchronized Set<String> copiesInUse() {
+        return Set.copyOf(copyUsers.keySet());
+    }
+
+    private synchronized void releaseCopy(String sha256) {
+        Integer users = copyUsers.merge(sha256, -1, Integer::sum);
+        if (users != null && users <= 0) {
+            copyUsers.remove(sha256);
+            try {
+                Files.deleteIfExists(workDir.resolve(sha256 + ".jar"));
+            } catch (IOException e) {
+                LOG.warn("cannot delete the private copy {}: {}", sha256, e.toString());
+            }
+        }
+    }
+
+    private synchronized Path privateCopy(byte[] bytes, String sha256) {
         Path copy = workDir.resolve(sha256 + ".jar");
         try {
+            copyUsers.merge(sha256, 1, Integer::sum);
             if (!Files.exists(copy)) {
                 Path partial = Files.createTempFile(workDir, sha256, ".part");
                 Files.write(partial, bytes);
@@ -227,6 +267,7 @@ public final class PluginLoader {
             }
             return copy;
         } catch (IOException e) {
+            releaseCopy(sha256);
             throw new PluginLoadException("cannot copy the jar into " + workDir + ": " + e.getMessage(), e);
         }
     }

@@ -26,6 +26,7 @@ public final class PluginJars {
     private String version = "1.0.0";
     private Class<? extends Classifier> classifier;
     private String yaml = "";
+    private boolean bundle;
     private final Map<String, String> manifest = new LinkedHashMap<>();
     private final Map<String, byte[]> entries = new LinkedHashMap<>();
 
@@ -44,6 +45,15 @@ public final class PluginJars {
 
     public PluginJars classifier(Class<? extends Classifier> classifier) {
         this.classifier = classifier;
+        return this;
+    }
+
+    /**
+     * Puts the classifier's class file into the jar, so that the plugin's own class loader
+     * defines it (as with a real plugin) instead of finding it on the test class path.
+     */
+    public PluginJars bundled() {
+        this.bundle = true;
         return this;
     }
 
@@ -79,6 +89,12 @@ public final class PluginJars {
                 put(zip, "META-INF/extensions.idx", (classifier.getName() + "\n").getBytes(StandardCharsets.UTF_8));
             }
             put(zip, "mlserver.yaml", yaml.getBytes(StandardCharsets.UTF_8));
+            if (bundle && classifier != null) {
+                String name = classifier.getName().replace('.', '/') + ".class";
+                try (var in = classifier.getClassLoader().getResourceAsStream(name)) {
+                    put(zip, name, in.readAllBytes());
+                }
+            }
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 put(zip, e.getKey(), e.getValue());
             }
