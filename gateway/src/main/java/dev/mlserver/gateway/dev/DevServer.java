@@ -42,7 +42,7 @@ public final class DevServer implements AutoCloseable {
         this.gateway = gateway;
         this.devJar = devJar;
         this.workDir = workDir;
-        this.jar = workDir.resolve("jars").resolve(devJar.module().name() + ".jar");
+        this.jar = workDir.resolve("plugins").resolve(devJar.module().name() + ".jar");
         this.watcher = watch ? Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mlserver-dev-watch");
             t.setDaemon(true);
@@ -78,8 +78,10 @@ public final class DevServer implements AutoCloseable {
         } catch (IOException e) {
             throw new RepoException("cannot create a work directory: " + e.getMessage(), e);
         }
-        // an empty plugins directory: the dev jar is loaded by hand, never found by a scan
-        GatewayConfig devConfig = config.withPluginsDir(workDir.resolve("plugins"));
+        // a plugins directory of its own that holds only the jar packed from the module; not
+        // watched: the module is (with --watch), and its rebuilds are loaded by hand
+        GatewayConfig devConfig = config.withPluginsDir(workDir.resolve("plugins"))
+                .withLifecycle(config.lifecycle().withWatch(false));
         DevServer server = new DevServer(Gateway.create(devConfig), new DevJar(repo, module), workDir, watch);
         try {
             server.begin(watch);
@@ -92,12 +94,24 @@ public final class DevServer implements AutoCloseable {
 
     private void begin(boolean watch) {
         String fingerprint = devJar.fingerprint();
-        PluginStatus status = reload();
+        PluginStatus packing = pack();
         loadedFingerprint = fingerprint;
+        // the gateway loads the packed jar from its (otherwise empty) plugins directory at start
+        gateway.start().await();
+        while (!gateway.registry().initialLoadDone()) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RepoException("interrupted while loading " + devJar.module().name());
+            }
+        }
+        PluginStatus status = packing != null ? packing : gateway.registry().statuses().stream()
+                .filter(s -> s.jar().equals(jar.getFileName().toString())).findFirst()
+                .orElseThrow(() -> new RepoException(devJar.module().name() + " was not loaded"));
         if (status.state() != PluginStatus.State.READY && !watch) {
             throw new RepoException(devJar.module().name() + " cannot be served: " + status.reason());
         }
-        gateway.start().await();
         LOG.info("serving {} from {} on port {}{}", devJar.module().name(), devJar.module().dir(), gateway.port(),
                 watch ? "; watching it for rebuilds" : "");
         if (watch) {
@@ -105,14 +119,23 @@ public final class DevServer implements AutoCloseable {
         }
     }
 
-    /** Packs and loads the module now. Blocking. */
-    PluginStatus reload() {
+    /** Packs the module into its jar; a FAILED status when it cannot be packed, else null. */
+    private PluginStatus pack() {
         try {
             devJar.write(jar);
+            return null;
         } catch (RepoException e) {
             LOG.error("{}: {}", devJar.module().name(), e.getMessage());
             return new PluginStatus(jar.getFileName().toString(), null, PluginStatus.State.FAILED,
                     devJar.module().name(), null, e.getMessage(), java.time.Instant.now());
+        }
+    }
+
+    /** Packs and loads the module now. Blocking. */
+    PluginStatus reload() {
+        PluginStatus packing = pack();
+        if (packing != null) {
+            return packing;
         }
         PluginStatus status = gateway.registry().load(jar);
         if (status.state() == PluginStatus.State.READY) {
