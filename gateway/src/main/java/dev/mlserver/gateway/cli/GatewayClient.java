@@ -53,7 +53,8 @@ final class GatewayClient {
         }
         this.token = token == null || token.isBlank() ? null : token.trim();
         this.timeout = timeout;
-        this.client = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // plain HTTP/1.1, no h2c upgrade: one round trip per call, as curl does
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     }
 
     URI uri(String path) {

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 
@@ -57,12 +59,30 @@ class ConsoleBrowserTest {
         return driver;
     }
 
-    static WebElement row(WebDriver driver, String classifier) {
-        return driver.findElement(By.cssSelector("tr.classifier-row[data-classifier='" + classifier + "']"));
+    /**
+     * The text of one cell of a classifier's row, read in one step in the page: the table is
+     * rebuilt at every refresh, so an element found earlier may be gone.
+     */
+    static String cell(WebDriver driver, String classifier, String cls) {
+        Object text = ((JavascriptExecutor) driver).executeScript(
+                "const row = document.querySelector(\"tr.classifier-row[data-classifier='\" + arguments[0] + \"']\");"
+                        + "const cell = row && row.querySelector('td.' + arguments[1]);"
+                        + "return cell ? cell.textContent : null;", classifier, cls);
+        if (text == null) {
+            throw new NoSuchElementException("no cell " + cls + " for " + classifier);
+        }
+        return (String) text;
     }
 
-    static String cell(WebElement row, String cls) {
-        return row.findElement(By.cssSelector("td." + cls)).getText();
+    static String pluginCell(WebDriver driver, String jar, String cls) {
+        Object text = ((JavascriptExecutor) driver).executeScript(
+                "const row = document.querySelector(\"tr.plugin-failed[data-jar='\" + arguments[0] + \"']\");"
+                        + "const cell = row && row.querySelector('td.' + arguments[1]);"
+                        + "return cell ? cell.textContent : null;", jar, cls);
+        if (text == null) {
+            throw new NoSuchElementException("no cell " + cls + " for " + jar);
+        }
+        return (String) text;
     }
 
     @Test
@@ -72,13 +92,13 @@ class ConsoleBrowserTest {
         assertThat(served).hasSize(2);
         await().atMost(WAIT).until(() -> driver.findElements(By.cssSelector("tr.classifier-row")).size() == served.size());
         for (JsonNode c : served) {
-            WebElement row = row(driver, c.get("name").asText());
-            assertThat(cell(row, "version")).isEqualTo(c.get("version").asText());
-            assertThat(cell(row, "git-commit")).isEqualTo(c.get("metadata").get("git_commit").asText());
-            assertThat(cell(row, "state")).isEqualTo("ready");
-            assertThat(cell(row, "in-flight")).isEqualTo("0 / 2");
+            String name = c.get("name").asText();
+            assertThat(cell(driver, name, "version")).isEqualTo(c.get("version").asText());
+            assertThat(cell(driver, name, "git-commit")).isEqualTo(c.get("metadata").get("git_commit").asText());
+            assertThat(cell(driver, name, "state")).isEqualTo("ready");
+            assertThat(cell(driver, name, "in-flight")).isEqualTo("0 / 2");
         }
-        assertThat(cell(row(driver, "iris-b"), "version")).isEqualTo("2.0.0");
+        assertThat(cell(driver, "iris-b", "version")).isEqualTo("2.0.0");
     }
 
     @Test
@@ -98,7 +118,7 @@ class ConsoleBrowserTest {
         assertThat(metadataRow(driver, "version")).isEqualTo(metadata.get("version").asText());
         assertThat(metadataRow(driver, "git_commit")).isEqualTo(metadata.get("git_commit").asText());
         // the page's own request shows in the table at its next refresh
-        await().atMost(WAIT).until(() -> cell(row(driver, "iris"), "p50").endsWith(" ms"));
+        await().atMost(WAIT).ignoreExceptions().until(() -> cell(driver, "iris", "p50").endsWith(" ms"));
         browser.screenshot("console");
     }
 
@@ -135,25 +155,21 @@ class ConsoleBrowserTest {
     @Test
     void aFailedPluginShowsItsReason() {
         WebDriver driver = open("/");
-        By failed = By.cssSelector("tr.plugin-failed[data-jar='broken.jar']");
-        await().atMost(WAIT).until(() -> !driver.findElements(failed).isEmpty());
-        WebElement row = driver.findElement(failed);
-        assertThat(cell(row, "state")).isEqualTo("failed");
-        assertThat(cell(row, "reason")).contains("fixture refuses to open");
+        await().atMost(WAIT).ignoreExceptions().until(() -> pluginCell(driver, "broken.jar", "state").equals("failed"));
+        assertThat(pluginCell(driver, "broken.jar", "reason")).contains("fixture refuses to open");
     }
 
     @Test
     void theConsoleRefreshesItselfWithTheLastMinute() {
         WebDriver driver = open("/");
-        await().atMost(WAIT).until(() -> !driver.findElements(By.cssSelector("tr.classifier-row[data-classifier='iris-b']")).isEmpty());
-        String before = cell(row(driver, "iris-b"), "rate");
+        String before = await().atMost(WAIT).ignoreExceptions().until(() -> cell(driver, "iris-b", "rate"), r -> true);
         for (int i = 0; i < 12; i++) {
             assertThat(gateway.post("/iris-b/predict", "{\"payload\": [6.7, 3.0, 5.2, 2.3]}").statusCode()).isEqualTo(200);
         }
         // no reload: the page polls /status every 2 s
-        await().atMost(WAIT).until(() -> !cell(row(driver, "iris-b"), "rate").equals(before));
-        assertThat(Double.parseDouble(cell(row(driver, "iris-b"), "rate"))).isGreaterThanOrEqualTo(0.2);
-        assertThat(cell(row(driver, "iris-b"), "p50")).endsWith(" ms");
+        await().atMost(WAIT).ignoreExceptions().until(() -> !cell(driver, "iris-b", "rate").equals(before));
+        assertThat(Double.parseDouble(cell(driver, "iris-b", "rate"))).isGreaterThanOrEqualTo(0.2);
+        assertThat(cell(driver, "iris-b", "p50")).endsWith(" ms");
     }
 
     @Test
