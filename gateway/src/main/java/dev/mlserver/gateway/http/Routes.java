@@ -35,6 +35,7 @@ public final class Routes {
     private final GatewayMetrics metrics;
     private final BooleanSupplier draining;
     private final BooleanSupplier refusing;
+    private final RecentRequests recent = new RecentRequests();
 
     private Routes(ClassifierRegistry registry, GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining,
                    BooleanSupplier refusing) {
@@ -84,6 +85,7 @@ public final class Routes {
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
         router.get("/classifiers").handler(this::classifiers);
+        DevRoutes.mount(router, registry, config, recent, draining);
 
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         BodyHandler body = BodyHandler.create(false)
@@ -140,6 +142,7 @@ public final class Routes {
         LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
         String route = probabilities ? "predict_proba" : "predict";
         ctx.addEndHandler(done -> metrics.request(classifier, route, ctx.response().getStatusCode(), System.nanoTime() - start));
+        ctx.addEndHandler(done -> recent.record(classifier.info().name(), ctx.response().getStatusCode(), System.nanoTime() - start));
         if (refusing.getAsBoolean()) {
             ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
             return;

@@ -26,7 +26,10 @@ public final class TestGateway implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
 
     private final Gateway gateway;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1 as curl and browsers speak it: the JDK client's default h2c upgrade once left a
+    // first request unanswered until the server's 120 s idle timeout (seen once, under load)
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private TestGateway(Gateway gateway) {
         this.gateway = gateway;

@@ -1,0 +1,158 @@
+package dev.mlserver.gateway.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.config.Limits;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.plugin.PluginStatus;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The pages and documents for people and tools looking at a gateway: the console at {@code /},
+ * {@code /status}, {@code /openapi.json} and the Swagger UI at {@code /docs}.
+ */
+final class DevRoutes {
+    private final ClassifierRegistry registry;
+    private final GatewayConfig config;
+    private final RecentRequests recent;
+    private final BooleanSupplier draining;
+    private final StaticAssets assets;
+    private volatile CachedDocument openApi = new CachedDocument(null, null);
+
+    /** The OpenAPI document for one set of loaded classifier builds. */
+    private record CachedDocument(List<String> builds, Buffer json) {}
+
+    private DevRoutes(ClassifierRegistry registry, GatewayConfig config, RecentRequests recent, BooleanSupplier draining) {
+        this.registry = registry;
+        this.config = config;
+        this.recent = recent;
+        this.draining = draining;
+        this.assets = StaticAssets.create();
+    }
+
+    /** Adds the developer routes; mount before the {@code /:classifier} routes. */
+    static void mount(Router router, ClassifierRegistry registry, GatewayConfig config, RecentRequests recent,
+                      BooleanSupplier draining) {
+        DevRoutes routes = new DevRoutes(registry, config, recent, draining);
+        router.get("/").handler(ctx -> routes.page(ctx, "index.html"));
+        router.get("/docs").handler(ctx -> routes.page(ctx, "docs.html"));
+        router.get("/docs/:file").handler(routes::docsFile);
+        router.get("/favicon.ico").handler(ctx -> routes.assets.swaggerUi("favicon-32x32.png")
+                .ifPresentOrElse(a -> StaticAssets.send(ctx, a), () -> ctx.fail(404)));
+        router.get("/status").handler(routes::status);
+        router.get("/openapi.json").handler(routes::openApi);
+    }
+
+    private void page(RoutingContext ctx, String name) {
+        StaticAssets.send(ctx, assets.own(name).orElseThrow());
+    }
+
+    private void docsFile(RoutingContext ctx) {
+        String file = ctx.pathParam("file");
+        assets.own(file).or(() -> assets.swaggerUi(file)).ifPresentOrElse(a -> StaticAssets.send(ctx, a),
+                () -> ctx.fail(new GatewayException(ErrorCode.NOT_FOUND, "no file " + clip(file) + " under /docs")));
+    }
+
+    private void openApi(RoutingContext ctx) {
+        Collection<LoadedClassifier> serving = registry.serving();
+        List<String> builds = serving.stream()
+                .map(c -> c.info().name() + " " + c.info().version() + " " + c.info().jarSha256()).toList();
+        CachedDocument cached = openApi;
+        if (!builds.equals(cached.builds())) {
+            cached = new CachedDocument(builds, Responses.json(OpenApiDocument.build(serving, config, Gateway.version())));
+            openApi = cached;
+        }
+        Responses.send(ctx.response(), 200, cached.json());
+    }
+
+    private void status(RoutingContext ctx) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        ObjectNode gateway = out.putObject("gateway");
+        gateway.put("version", Gateway.version());
+        gateway.put("repository", config.repository());
+        gateway.put("api_version", config.api().version());
+        gateway.put("plugins_loaded", registry.initialLoadDone());
+        gateway.put("draining", draining.getAsBoolean());
+        gateway.put("window_seconds", RecentRequests.SECONDS);
+        ArrayNode classifiers = out.putArray("classifiers");
+        for (LoadedClassifier c : registry.serving()) {
+            classifiers.add(classifier(c));
+        }
+        ArrayNode plugins = out.putArray("plugins");
+        for (PluginStatus s : registry.statuses()) {
+            ObjectNode p = plugins.addObject();
+            p.put("jar", s.jar());
+            p.put("state", s.state().wire());
+            p.put("classifier", s.classifier());
+            p.put("version", s.version());
+            p.put("reason", s.reason());
+            p.put("since", s.since().toString());
+        }
+        Responses.send(ctx.response(), 200, Responses.json(out));
+    }
+
+    private ObjectNode classifier(LoadedClassifier c) {
+        ClassifierInfo info = c.info();
+        Bulkhead bulkhead = c.bulkhead();
+        Limits limits = bulkhead.limits();
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("name", info.name());
+        out.put("version", info.version());
+        out.put("git_tag", info.gitTag());
+        out.put("git_commit", info.gitCommit());
+        out.put("state", PluginStatus.State.READY.wire());
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        ObjectNode routes = out.putObject("routes");
+        routes.put("describe", prefix + "/" + info.name());
+        routes.put("predict", prefix + "/" + info.name() + "/predict");
+        routes.put("predict_proba", prefix + "/" + info.name() + "/predict_proba");
+        int running = bulkhead.running();
+        out.put("slots_available", Math.max(0, limits.maxConcurrentPredictions() - running));
+        out.put("in_flight", running);
+        out.put("queued", bulkhead.queued());
+        ObjectNode l = out.putObject("limits");
+        l.put("max_concurrent_predictions", limits.maxConcurrentPredictions());
+        l.put("max_queue", limits.maxQueue());
+        l.put("queue_timeout_ms", limits.queueTimeoutMs());
+        l.put("timeout_ms", limits.timeoutMs());
+        l.put("max_batch", limits.maxBatch());
+        RecentRequests.Summary last = recent.summary(info.name());
+        ObjectNode minute = out.putObject("last_minute");
+        minute.put("requests", last.requests());
+        minute.put("rate_per_second", round(last.ratePerSecond(), 3));
+        putMillis(minute, "p50_ms", last.p50Ms());
+        putMillis(minute, "p99_ms", last.p99Ms());
+        minute.put("client_errors", last.clientErrors());
+        minute.put("server_errors", last.serverErrors());
+        return out;
+    }
+
+    private static void putMillis(ObjectNode node, String field, double ms) {
+        if (Double.isNaN(ms)) {
+            node.putNull(field);
+        } else {
+            node.put(field, round(ms, 3));
+        }
+    }
+
+    private static double round(double value, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(value * scale) / scale;
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+}
