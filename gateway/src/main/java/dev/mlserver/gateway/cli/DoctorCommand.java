@@ -5,12 +5,9 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mlserver.gateway.Gateway;
-import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
@@ -184,8 +181,7 @@ final class DoctorCommand implements Callable<Integer> {
         Vertx vertx = Vertx.vertx();
         Map<String, String> owners = new HashMap<>();
         try {
-            PluginLoader loader = new PluginLoader(cfg, work, vertx, Gateway.version(), Routes.reservedNames(cfg),
-                    (name, version) -> Bulkhead.Listener.NONE);
+            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx);
             for (Path jar : jars) {
                 String file = jar.getFileName().toString();
                 long start = System.nanoTime();

@@ -66,6 +66,16 @@ public final class PluginLoader {
         this.integrity = integrity;
     }
 
+    /**
+     * A loader for tools that open jars outside a running gateway ({@code validate},
+     * {@code doctor}): the configured integrity check and reserved names, no metrics.
+     */
+    public static PluginLoader standalone(GatewayConfig config, Path workDir, Vertx vertx) {
+        return new PluginLoader(config, workDir, vertx, dev.mlserver.gateway.Gateway.version(),
+                dev.mlserver.gateway.http.Routes.reservedNames(config), (name, version) -> Bulkhead.Listener.NONE,
+                PluginIntegrity.create(config.plugins(), PluginIntegrity.Listener.NONE));
+    }
+
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public LoadedClassifier load(Path jar) {
         return load(jar, read(jar));

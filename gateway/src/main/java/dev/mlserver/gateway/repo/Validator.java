@@ -10,7 +10,6 @@ import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Yaml;
 import dev.mlserver.gateway.http.Routes;
-import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
@@ -275,9 +274,7 @@ public final class Validator implements AutoCloseable {
                 throw new RepoException("cannot create a work directory: " + e.getMessage(), e);
             }
             vertx = Vertx.vertx();
-            GatewayMetrics metrics = new GatewayMetrics();
-            loader = new PluginLoader(config, workDir, vertx, dev.mlserver.gateway.Gateway.version(), reserved,
-                    metrics, dev.mlserver.gateway.plugin.PluginIntegrity.create(config.plugins(), metrics));
+            loader = PluginLoader.standalone(config, workDir, vertx);
         }
         return loader;
     }
