@@ -95,11 +95,23 @@ public final class ConfigLoader {
 
         Yaml.Node onnx = root.child("onnx");
         GatewayConfig.Onnx onnxConfig = new GatewayConfig.Onnx(
-                onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS));
+                onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS),
+                GatewayConfig.CpuBudgetMode.parse(env("MLSERVER_CPU_BUDGET").orElse(
+                        onnx.string("cpu_budget", GatewayConfig.Onnx.DEFAULT_CPU_BUDGET.name()))),
+                onnx.integer("cpu_cores", 0));
         onnx.rejectUnknown();
 
+        Yaml.Node logging = root.child("logging");
+        GatewayConfig.Logging loggingConfig = new GatewayConfig.Logging(
+                GatewayConfig.LogFormat.parse(env("MLSERVER_LOG_FORMAT").orElse(
+                        logging.string("format", GatewayConfig.Logging.DEFAULTS.format().name()))),
+                logging.bool("access_log", GatewayConfig.Logging.DEFAULTS.accessLog()),
+                logging.bool("log_payloads", GatewayConfig.Logging.DEFAULTS.logPayloads()));
+        logging.rejectUnknown();
+
         root.rejectUnknown();
-        return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig);
+        return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
+                loggingConfig);
     }
 
     private Optional<String> env(String name) {

@@ -3,7 +3,6 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mlserver.api.Prediction;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -25,6 +24,7 @@ import java.util.function.BooleanSupplier;
 public final class Routes {
     static final String CLASSIFIER_KEY = "mlserver.classifier";
     static final String ERROR_CODE_KEY = "mlserver.errorCode";
+    static final String CACHED_KEY = "mlserver.cached";
 
     /** First path segments that belong to the gateway; no classifier may take them. */
     public static final Set<String> RESERVED = Set.of("health", "metrics", "classifiers", "admin", "docs", "status",
@@ -56,10 +56,7 @@ public final class Routes {
 
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
-        router.route().handler(ctx -> {
-            RequestIds.assign(ctx);
-            ctx.next();
-        });
+        router.route().handler(new AccessLog(metrics, config.logging()));
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
         router.get("/health/ready").handler(this::ready);
         router.get("/metrics").handler(ctx -> ctx.response()
@@ -114,27 +111,24 @@ public final class Routes {
     private void predict(RoutingContext ctx, boolean probabilities) {
         long start = System.nanoTime();
         LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
-        String route = probabilities ? "predict_proba" : "predict";
-        ctx.addEndHandler(done -> metrics.request(classifier, route, ctx.response().getStatusCode(), System.nanoTime() - start));
         if (draining.getAsBoolean()) {
             ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
             return;
         }
         List<com.fasterxml.jackson.databind.JsonNode> instances =
                 RequestBody.instances(ctx.body().buffer(), classifier.info().limits().maxBatch());
-        classifier.bulkhead().submit(() -> classifier.classifier().predict(instances)).onComplete(result -> {
+        Predictions.answer(classifier, instances, metrics).onComplete(result -> {
             if (result.failed()) {
                 ctx.fail(result.cause());
                 return;
             }
-            List<Prediction> predictions = result.result();
-            if (predictions == null || predictions.size() != instances.size()) {
-                ctx.fail(new IllegalStateException(classifier.info().name() + " returned "
-                        + (predictions == null ? "null" : predictions.size()) + " predictions for " + instances.size() + " instances"));
-                return;
+            Predictions.Answer answer = result.result();
+            if (answer.cached()) {
+                ctx.put(CACHED_KEY, true);
             }
             double timeMs = (System.nanoTime() - start) / 1e6;
-            Responses.send(ctx.response(), 200, Responses.predictions(predictions, probabilities, classifier.metadataJson(), timeMs));
+            Responses.send(ctx.response(), 200, Responses.predictions(answer.predictions(), probabilities,
+                    classifier.metadataJson(), timeMs, answer.cached()));
         });
     }
 

@@ -26,6 +26,7 @@ public final class ClassifierRegistry {
     private final Map<String, PluginStatus> statuses = new ConcurrentHashMap<>();
     private final PluginLoader loader;
     private final Listener listener;
+    private final CpuBudget budget;
     private volatile boolean initialLoadDone;
 
     /** Told when a classifier version starts or stops serving and when a jar fails. */
@@ -40,6 +41,7 @@ public final class ClassifierRegistry {
     public ClassifierRegistry(PluginLoader loader, Listener listener) {
         this.loader = loader;
         this.listener = listener;
+        this.budget = new CpuBudget(loader.onnx());
     }
 
     public Optional<LoadedClassifier> find(String name) {
@@ -92,6 +94,11 @@ public final class ClassifierRegistry {
         if (owner.isPresent()) {
             loaded.close(0);
             return fail(file, info, "classifier '" + info.name() + "' is already served from " + owner.get().jar());
+        }
+        Optional<String> overBudget = budget.check(info, serving.values());
+        if (overBudget.isPresent()) {
+            loaded.close(0);
+            return fail(file, info, overBudget.get());
         }
         LoadedClassifier previous = serving.put(info.name(), loaded);
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),

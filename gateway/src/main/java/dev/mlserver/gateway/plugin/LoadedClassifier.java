@@ -3,6 +3,8 @@ package dev.mlserver.gateway.plugin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.cache.PredictionCache;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +23,11 @@ public final class LoadedClassifier {
     private final String pluginId;
     private final byte[] metadataJson;
     private final ObjectNode metadata;
+    private final PredictionCache cache;
 
     LoadedClassifier(ClassifierInfo info, Classifier classifier, Bulkhead bulkhead,
-                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson) {
+                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson, PredictionCache cache) {
+        this.cache = cache;
         this.info = info;
         this.classifier = classifier;
         this.bulkhead = bulkhead;
@@ -43,6 +47,11 @@ public final class LoadedClassifier {
 
     public Bulkhead bulkhead() {
         return bulkhead;
+    }
+
+    /** This version's prediction cache, when its mlserver.yaml turns one on. */
+    public Optional<PredictionCache> cache() {
+        return Optional.ofNullable(cache);
     }
 
     /** The response metadata block, serialised once. */

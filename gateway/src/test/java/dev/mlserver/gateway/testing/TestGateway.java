@@ -54,7 +54,8 @@ public final class TestGateway implements AutoCloseable {
         GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx());
+                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
+                config.logging());
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
