@@ -37,7 +37,9 @@ final class AccessLog implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         long start = System.nanoTime();
         RequestIds.assign(ctx);
-        ctx.addEndHandler(done -> finished(ctx, done.succeeded() ? ctx.response().getStatusCode() : CLIENT_CLOSED,
+        // not done.succeeded(): after an h2c upgrade the end handler reports a failure even though
+        // the response was written in full
+        ctx.addEndHandler(done -> finished(ctx, ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_CLOSED,
                 System.nanoTime() - start));
         ctx.next();
     }
