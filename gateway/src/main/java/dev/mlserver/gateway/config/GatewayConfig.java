@@ -89,6 +89,9 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         OFF, WARN, REFUSE;
 
         public static CpuBudgetMode parse(String value) {
+            if (value.trim().equals("false")) {
+                return OFF; // YAML 1.1 reads an unquoted off as false
+            }
             for (CpuBudgetMode m : values()) {
                 if (m.name().equalsIgnoreCase(value.trim())) {
                     return m;
