@@ -178,7 +178,7 @@ public final class Bulkhead {
     /** Runs a waiter that holds a slot; the slot is released when the task returns, not before. */
     private <T> void start(Waiter<T> waiter) {
         listener.queueWait(System.nanoTime() - waiter.enqueued);
-        long timer = vertx.setTimer(limits.timeoutMs(), id -> {
+        waiter.runTimer = vertx.setTimer(limits.timeoutMs(), id -> {
             if (waiter.fail(GatewayException.timeout(limits.timeoutMs()))) {
                 listener.timedOut();
             }
@@ -190,12 +190,10 @@ public final class Bulkhead {
                 } catch (Throwable t) {
                     waiter.fail(t);
                 } finally {
-                    vertx.cancelTimer(timer);
                     release();
                 }
             });
         } catch (RejectedExecutionException shutDown) {
-            vertx.cancelTimer(timer);
             listener.rejected(SHUTTING_DOWN);
             waiter.fail(GatewayException.saturated(name + " is shutting down"));
             release();
@@ -224,6 +222,7 @@ public final class Bulkhead {
         final AtomicInteger state = new AtomicInteger();
         final AtomicInteger outcome = new AtomicInteger();
         volatile long queueTimer = -1;
+        volatile long runTimer = -1;
 
         Waiter(Callable<T> task, Context context, long enqueued) {
             this.task = task;
@@ -236,12 +235,18 @@ public final class Bulkhead {
             return state.compareAndSet(0, 1);
         }
 
-        /** Completes the caller's future unless it already has an outcome; true when this one won. */
+        /**
+         * Completes the caller's future unless it already has an outcome; true when this one won.
+         * The run timer is cancelled on the caller's context in the same hop, not from the worker.
+         */
         boolean complete(T result) {
             if (!outcome.compareAndSet(0, 1)) {
                 return false;
             }
-            context.runOnContext(v -> promise.complete(result));
+            context.runOnContext(v -> {
+                cancelRunTimer();
+                promise.complete(result);
+            });
             return true;
         }
 
@@ -249,8 +254,17 @@ public final class Bulkhead {
             if (!outcome.compareAndSet(0, 1)) {
                 return false;
             }
-            context.runOnContext(v -> promise.fail(error));
+            context.runOnContext(v -> {
+                cancelRunTimer();
+                promise.fail(error);
+            });
             return true;
+        }
+
+        private void cancelRunTimer() {
+            if (runTimer >= 0) {
+                context.owner().cancelTimer(runTimer);
+            }
         }
     }
 }

@@ -4,7 +4,6 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
-import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import dev.mlserver.gateway.config.GatewayConfig;
 import java.util.Iterator;
@@ -29,7 +28,7 @@ public final class LogSetup {
         if (!(factory instanceof LoggerContext context)) {
             return;
         }
-        OutputStreamAppender<ILoggingEvent> console = console(context);
+        BatchingConsoleAppender console = console(context);
         if (console == null) {
             return;
         }
@@ -52,28 +51,13 @@ public final class LogSetup {
         console.start();
     }
 
-    @SuppressWarnings("unchecked")
-    private static OutputStreamAppender<ILoggingEvent> console(LoggerContext context) {
+    private static BatchingConsoleAppender console(LoggerContext context) {
         for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
             for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {
-                Appender<ILoggingEvent> appender = it.next();
-                Appender<ILoggingEvent> found = find(appender);
-                if (found instanceof OutputStreamAppender<ILoggingEvent> stream) {
-                    return stream;
+                if (it.next() instanceof BatchingConsoleAppender console && CONSOLE.equals(console.getName())) {
+                    return console;
                 }
             }
-        }
-        return null;
-    }
-
-    private static Appender<ILoggingEvent> find(Appender<ILoggingEvent> appender) {
-        if (CONSOLE.equals(appender.getName())) {
-            return appender;
-        }
-        if (appender instanceof ch.qos.logback.core.spi.AppenderAttachable<?> parent) {
-            @SuppressWarnings("unchecked")
-            Appender<ILoggingEvent> inner = ((ch.qos.logback.core.spi.AppenderAttachable<ILoggingEvent>) parent).getAppender(CONSOLE);
-            return inner;
         }
         return null;
     }

@@ -113,10 +113,9 @@ class AccessLogTest {
     @Test
     void textFormatSwitchesTheConsoleToReadableLines() {
         try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {format: text}\n")) {
-            var console = ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).getAppender("ASYNC");
-            var inner = ((ch.qos.logback.classic.AsyncAppender) console).getAppender(LogSetup.CONSOLE);
-            var encoder = ((ch.qos.logback.core.OutputStreamAppender<ILoggingEvent>) inner).getEncoder();
-            assertThat(encoder).isInstanceOf(ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
+            var console = ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).getAppender(LogSetup.CONSOLE);
+            assertThat(((BatchingConsoleAppender) console).getEncoder())
+                    .isInstanceOf(ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
         }
     }
 }
