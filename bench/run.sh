@@ -5,8 +5,9 @@
 #   ROUNDS=1 DURATION=5 bench/run.sh --no-build
 #   PROFILE=1 bench/run.sh        # also a JFR recording of the gateway under iris load at c=16
 #
-# Every classifier the gateway serves from plugins/target/plugins is measured with the example
-# body its GET /<classifier> advertises (iris, and sentiment once its jar is there). Everything
+# The classifiers in $CLASSIFIERS (default: iris, the tabular one, and sentiment, the MiniLM text
+# one) that the gateway serves from plugins/target/plugins are measured, each with the example
+# body its GET /<classifier> advertises; one whose jar is absent is skipped. Everything
 # runs on 127.0.0.1: ports 8221 (gateway) and 8222 (bare). Runs are interleaved (bare, then each
 # classifier, at each concurrency, round after round); the table shows medians over rounds.
 # Server CPU per request = utime+stime of the server process from /proc/PID/stat over the run,
@@ -47,8 +48,10 @@ curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null || { echo "gat
 
 # One request body per classifier (its advertised example), and the response it gets, byte for
 # byte, as the bare route's answer.
-classifiers=$(curl -sf "http://127.0.0.1:$GATEWAY_PORT/classifiers" \
-  | python3 -c 'import json,sys; print(" ".join(c["name"] for c in json.load(sys.stdin)["classifiers"]))')
+classifiers=$(curl -sf "http://127.0.0.1:$GATEWAY_PORT/classifiers" | python3 -c '
+import json, sys
+served = {c["name"] for c in json.load(sys.stdin)["classifiers"]}
+print(" ".join(c for c in sys.argv[1].split() if c in served))' "${CLASSIFIERS:-iris sentiment}")
 for c in $classifiers; do
   curl -sf "http://127.0.0.1:$GATEWAY_PORT/$c" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["example"]))' \
     > "$out/requests/$c.json"

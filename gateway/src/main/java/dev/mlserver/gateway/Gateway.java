@@ -1,10 +1,12 @@
 package dev.mlserver.gateway;
 
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -54,7 +56,8 @@ public final class Gateway {
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
         this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics);
+        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+                PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
     }
 
@@ -172,7 +175,7 @@ public final class Gateway {
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(router).listen()
+            return vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router).listen()
                     .onSuccess(server -> port.set(server.actualPort()));
         }
     }

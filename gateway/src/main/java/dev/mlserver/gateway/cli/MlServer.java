@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = MlServer.Version.class,
         description = "Serve, build and ship a family of ONNX classifiers packaged as plugin jars.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
+            LockCommand.class, EncryptArtifactCommand.class,
+            CommandLine.HelpCommand.class})
 public final class MlServer {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -18,7 +20,7 @@ public final class MlServer {
     /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
     public static CommandLine commandLine() {
         return new CommandLine(new MlServer())
-                .setExitCodeExceptionMapper(e -> 1)
+                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1)
                 .setCaseInsensitiveEnumValuesAllowed(true);
     }
 

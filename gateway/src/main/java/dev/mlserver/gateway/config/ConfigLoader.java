@@ -36,6 +36,10 @@ public final class ConfigLoader {
                     throw new ConfigException(path + ": larger than " + Yaml.MAX_CODE_POINTS + " bytes");
                 }
                 return fromYaml(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new ConfigException("cannot read config " + path + ": no such file", e);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new ConfigException("cannot read config " + path + ": not UTF-8 text", e);
             } catch (IOException e) {
                 throw new ConfigException("cannot read config " + path + ": " + e.getMessage(), e);
             }
@@ -78,9 +82,13 @@ public final class ConfigLoader {
 
         Yaml.Node plugins = root.child("plugins");
         String workDir = plugins.string("work_dir", "");
+        String lockFile = plugins.string("lock_file", "");
         GatewayConfig.Plugins pluginsConfig = new GatewayConfig.Plugins(
                 Path.of(env("MLSERVER_PLUGINS_DIR").orElse(plugins.string("dir", GatewayConfig.Plugins.DEFAULT_DIR))),
-                workDir.isBlank() ? null : Path.of(workDir));
+                workDir.isBlank() ? null : Path.of(workDir),
+                GatewayConfig.Integrity.parse(env("MLSERVER_PLUGINS_INTEGRITY").orElse(plugins.string("integrity", "off")),
+                        "plugins.integrity"),
+                lockFile.isBlank() ? null : Path.of(lockFile));
         plugins.rejectUnknown();
 
         Yaml.Node limits = root.child("limits");
@@ -109,9 +117,11 @@ public final class ConfigLoader {
                 logging.bool("log_payloads", GatewayConfig.Logging.DEFAULTS.logPayloads()));
         logging.rejectUnknown();
 
+        SecurityConfig securityConfig = SecurityConfig.parse(root.child("security"), env);
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                loggingConfig);
+                securityConfig, loggingConfig);
     }
 
     private Optional<String> env(String name) {

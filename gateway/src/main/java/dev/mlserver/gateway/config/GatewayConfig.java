@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            Logging logging) {
+                            SecurityConfig security, Logging logging) {
     public GatewayConfig {
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
@@ -14,6 +14,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         Objects.requireNonNull(plugins, "plugins");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(onnx, "onnx");
+        Objects.requireNonNull(security, "security");
     }
 
     public record Server(String host, int port, int maxBodyBytes, int eventLoops) {
@@ -47,12 +48,41 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     /**
      * @param dir the directory of plugin jars
      * @param workDir where private copies of loaded jars are kept; null for a temporary directory
+     * @param integrity what to do with a jar whose SHA-256 is not in the lock file
+     * @param lockFile the allowlist of jar digests; null for {@code <dir>/plugins.lock}
      */
-    public record Plugins(Path dir, Path workDir) {
+    public record Plugins(Path dir, Path workDir, Integrity integrity, Path lockFile) {
         public static final String DEFAULT_DIR = "plugins/target/plugins";
+        public static final String DEFAULT_LOCK_FILE = "plugins.lock";
 
         public Plugins {
             Objects.requireNonNull(dir, "plugins.dir");
+            Objects.requireNonNull(integrity, "plugins.integrity");
+        }
+
+        /** The lock file in effect. */
+        public Path lockFileOrDefault() {
+            return lockFile != null ? lockFile : dir.resolve(DEFAULT_LOCK_FILE);
+        }
+    }
+
+    /** Plugin jar integrity: off, log a warning for jars not in the lock file, or refuse them. */
+    public enum Integrity {
+        OFF, WARN, STRICT;
+
+        public static Integrity parse(String value, String where) {
+            if (value.equals("false")) {
+                return OFF; // YAML 1.1 reads an unquoted `off` as the boolean false
+            }
+            try {
+                return valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(where + " must be off, warn or strict, got '" + value + "'");
+            }
+        }
+
+        public String wire() {
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
@@ -129,10 +159,11 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, logging);
+                api, repository, plugins, limits, onnx, security, logging);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
-        return new GatewayConfig(server, api, repository, new Plugins(dir, plugins.workDir()), limits, onnx, logging);
+        return new GatewayConfig(server, api, repository,
+                new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging);
     }
 }

@@ -45,7 +45,7 @@ public final class Yaml {
         if (message == null) {
             return "unreadable";
         }
-        String oneLine = message.replace('\n', ' ').trim();
+        String oneLine = message.replaceAll("\\s+", " ").trim();
         return oneLine.length() > 300 ? oneLine.substring(0, 300) + "..." : oneLine;
     }
 
@@ -114,6 +114,35 @@ public final class Yaml {
                 throw new ConfigException(qualified(key) + " must be true or false, got " + v);
             }
             return v.booleanValue();
+        }
+
+        /** The keys of this mapping, in file order, for sections keyed by name. */
+        public List<String> keys() {
+            List<String> keys = new ArrayList<>();
+            node.fieldNames().forEachRemaining(keys::add);
+            return keys;
+        }
+
+        /** A list of strings; a single string is a list of one. */
+        public List<String> strings(String key) {
+            JsonNode v = value(key);
+            if (v.isMissingNode() || v.isNull()) {
+                return List.of();
+            }
+            if (v.isTextual()) {
+                return List.of(v.asText());
+            }
+            List<String> out = new ArrayList<>();
+            if (v.isArray()) {
+                for (JsonNode element : v) {
+                    if (!element.isTextual()) {
+                        throw new ConfigException(qualified(key) + " must be a list of strings");
+                    }
+                    out.add(element.asText());
+                }
+                return out;
+            }
+            throw new ConfigException(qualified(key) + " must be a list of strings");
         }
 
         /** Fails naming every key of this mapping that was never read. */

@@ -7,6 +7,7 @@ import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import io.vertx.core.Handler;
+import io.vertx.core.VertxException;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
@@ -42,6 +43,10 @@ final class ErrorResponder implements Handler<RoutingContext> {
         } else if (failure instanceof HttpException e) {
             code = fromStatus(e.getStatusCode());
             message = defaultMessage(code, ctx);
+        } else if (failure instanceof VertxException && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+            // Vert.x Web refuses some requests itself (no Host header, an empty path): a client error
+            code = fromStatus(ctx.statusCode());
+            message = failure.getMessage() == null ? defaultMessage(code, ctx) : clip(failure.getMessage());
         } else if (failure != null) {
             code = ErrorCode.INTERNAL_ERROR;
             message = "internal error; quote request id " + RequestIds.get(ctx);
@@ -76,8 +81,10 @@ final class ErrorResponder implements Handler<RoutingContext> {
             case 404 -> ErrorCode.NOT_FOUND;
             case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
             case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+            case 414 -> ErrorCode.URI_TOO_LONG;
             case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
             case 429 -> ErrorCode.QUOTA_EXCEEDED;
+            case 431 -> ErrorCode.HEADERS_TOO_LARGE;
             case 503 -> ErrorCode.CLASSIFIER_NOT_READY;
             case 504 -> ErrorCode.PREDICTION_TIMEOUT;
             default -> status >= 400 && status < 500 ? ErrorCode.INVALID_INPUT : ErrorCode.INTERNAL_ERROR;

@@ -57,6 +57,8 @@ public final class Routes {
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.route().handler(new AccessLog(metrics, config.logging()));
+        router.route().handler(PathGuard::check);
+        AuthHandler.create(config, metrics.registry()).ifPresent(auth -> router.route().handler(auth));
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
         router.get("/health/ready").handler(this::ready);
         router.get("/metrics").handler(ctx -> ctx.response()
@@ -68,9 +70,12 @@ public final class Routes {
         BodyHandler body = BodyHandler.create(false)
                 .setBodyLimit(config.server().maxBodyBytes())
                 .setHandleFileUploads(false);
-        router.post(prefix + "/:classifier/predict").handler(body).handler(this::resolve).handler(this::requireJson)
+        // the content type is checked before the body is read: a form or multipart body is never decoded
+        router.post(prefix + "/:classifier/predict").handler(this::requireJson);
+        router.post(prefix + "/:classifier/predict_proba").handler(this::requireJson);
+        router.post(prefix + "/:classifier/predict").handler(body).handler(this::resolve)
                 .handler(ctx -> predict(ctx, false));
-        router.post(prefix + "/:classifier/predict_proba").handler(body).handler(this::resolve).handler(this::requireJson)
+        router.post(prefix + "/:classifier/predict_proba").handler(body).handler(this::resolve)
                 .handler(ctx -> predict(ctx, true));
         router.get(prefix + "/:classifier/ready").handler(this::resolve).handler(this::classifierReady);
         router.get(prefix + "/:classifier").handler(this::resolve).handler(this::describe);

@@ -3,6 +3,7 @@ package dev.mlserver.gateway.metrics;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import io.micrometer.core.instrument.Counter;
@@ -32,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sets, never from request paths or methods, so unknown routes cannot create series; a retired
  * version's series are removed.
  */
-public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginLoader.BulkheadListeners {
+public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginLoader.BulkheadListeners,
+        PluginIntegrity.Listener {
     /** Latency buckets from a quarter millisecond to ten seconds. */
     static final Duration[] BUCKETS = {
         Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
@@ -234,6 +236,14 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     @Override
     public void failed(String jar, String reason) {
         loadsFailed.increment();
+    }
+
+    @Override
+    public void integrityFailure(String jar, String problem, boolean refused) {
+        Counter.builder("mlserver_plugin_integrity_failures")
+                .description("Plugin jars whose SHA-256 did not match the lock file")
+                .tags("jar", jar, "problem", problem, "action", refused ? "refused" : "warned")
+                .register(registry).increment();
     }
 
     private static String[] infoLabels(ClassifierInfo info) {

@@ -47,6 +47,7 @@ public final class PluginLoader {
     private final String gatewayVersion;
     private final Set<String> reservedNames;
     private final BulkheadListeners listeners;
+    private final PluginIntegrity integrity;
 
     /** Makes the bulkhead listener (metrics) for a classifier version. */
     public interface BulkheadListeners {
@@ -54,13 +55,14 @@ public final class PluginLoader {
     }
 
     public PluginLoader(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
-                        Set<String> reservedNames, BulkheadListeners listeners) {
+                        Set<String> reservedNames, BulkheadListeners listeners, PluginIntegrity integrity) {
         this.config = config;
         this.workDir = workDir;
         this.vertx = vertx;
         this.gatewayVersion = gatewayVersion;
         this.reservedNames = Set.copyOf(reservedNames);
         this.listeners = listeners;
+        this.integrity = integrity;
     }
 
     /** The ONNX settings every classifier is loaded with. */
@@ -77,6 +79,7 @@ public final class PluginLoader {
             throw new PluginLoadException("cannot read " + jar.getFileName() + ": " + e.getMessage(), e);
         }
         String sha256 = sha256(bytes);
+        integrity.verify(jar.getFileName().toString(), sha256);
         Path copy = privateCopy(bytes, sha256);
 
         PluginManifest manifest;
@@ -87,6 +90,12 @@ public final class PluginLoader {
             }
             manifest = PluginManifest.read(jarFile.getManifest());
             card = readCard(jarFile);
+            // PF4J would fall back to the gateway's class path for a missing index
+            if (jarFile.getEntry("META-INF/extensions.idx") == null
+                    && jarFile.getEntry("META-INF/services/" + Classifier.class.getName()) == null) {
+                throw new PluginLoadException("the jar declares no Classifier extension: annotate the class with"
+                        + " @Extension and compile it with PF4J on the class path (META-INF/extensions.idx is missing)");
+            }
         } catch (IOException e) {
             throw new PluginLoadException("not a readable jar: " + e.getMessage(), e);
         }
@@ -124,7 +133,8 @@ public final class PluginLoader {
                 throw new PluginLoadException("a plugin must have exactly one Classifier extension, found " + found.size());
             }
             classifier = found.get(0);
-            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads());
+            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
+                    config.security().artifactKey(manifest.id()).orElse(null));
             ClassLoader previous = Thread.currentThread().getContextClassLoader();
             Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
             Description description;

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -115,6 +116,48 @@ public final class PluginJars {
             throw new UncheckedIOException(e);
         }
         return jar;
+    }
+
+    /**
+     * Copies a jar to {@code target}, manifest unchanged, with its entries (name to bytes, in jar
+     * order) passed through {@code edit} first: replace, add or remove entries.
+     */
+    public static Path rewritten(Path source, Path target, UnaryOperator<Map<String, byte[]>> edit) {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        Manifest mf;
+        try (JarFile in = new JarFile(source.toFile())) {
+            mf = new Manifest(in.getManifest());
+            for (Enumeration<JarEntry> it = in.entries(); it.hasMoreElements(); ) {
+                JarEntry e = it.nextElement();
+                if (!e.getName().equals("META-INF/MANIFEST.MF") && !e.isDirectory()) {
+                    entries.put(e.getName(), in.getInputStream(e).readAllBytes());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, byte[]> edited = edit.apply(entries);
+        try (OutputStream out = Files.newOutputStream(target); JarOutputStream zip = new JarOutputStream(out, mf)) {
+            for (Map.Entry<String, byte[]> e : edited.entrySet()) {
+                put(zip, e.getKey(), e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return target;
+    }
+
+    /** One entry of a jar. */
+    public static byte[] entryOf(Path jar, String name) {
+        try (JarFile in = new JarFile(jar.toFile())) {
+            JarEntry e = in.getJarEntry(name);
+            if (e == null) {
+                throw new IllegalArgumentException(jar + " has no " + name);
+            }
+            return in.getInputStream(e).readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void put(JarOutputStream zip, String name, byte[] bytes) throws IOException {

@@ -22,13 +22,18 @@ public final class Text {
             throw new InvalidInputException("a text instance is {\"text\": \"...\"} or a string");
         }
         String value = text.textValue();
-        if (value.isBlank()) {
+        if (isBlank(value)) {
             throw new InvalidInputException("'text' is empty");
         }
         if (value.length() > maxChars) {
             throw new InvalidInputException("'text' is longer than " + maxChars + " characters");
         }
         return value;
+    }
+
+    /** Whether {@code text} holds only white space, counting Unicode spaces such as U+00A0 and U+3000. */
+    public static boolean isBlank(String text) {
+        return text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
     }
 
     /**

@@ -1,0 +1,95 @@
+package dev.mlserver.gateway.cli;
+
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.plugin.PluginLock;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "lock",
+        mixinStandardHelpOptions = true,
+        description = {"Write the SHA-256 allowlist of the plugin jars (plugins.lock), or check the jars against it.",
+            "The format is sha256sum's: `sha256sum -c plugins.lock` checks it too."},
+        footer = {"", "Examples:",
+            "  ml_server lock                                  # plugins/target/plugins/plugins.lock",
+            "  ml_server lock --plugins-dir /opt/plugins --output /etc/mlserver/plugins.lock",
+            "  ml_server lock --check                          # exit 1 when a jar differs"})
+final class LockCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of plugin jars (default: ${DEFAULT-VALUE})")
+    Path pluginsDir = Path.of(GatewayConfig.Plugins.DEFAULT_DIR);
+
+    @Option(names = "--output", paramLabel = "FILE", description = "the lock file (default: <plugins-dir>/plugins.lock)")
+    Path output;
+
+    @Option(names = "--check", description = "compare the jars with the lock file instead of writing it")
+    boolean check;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path lockFile = output != null ? output : pluginsDir.resolve(GatewayConfig.Plugins.DEFAULT_LOCK_FILE);
+        PluginLock actual;
+        try {
+            if (!Files.isDirectory(pluginsDir)) {
+                err.println("ml_server lock: " + pluginsDir + " is not a directory");
+                return 1;
+            }
+            actual = PluginLock.of(pluginsDir);
+        } catch (IOException e) {
+            err.println("ml_server lock: cannot read the jars in " + pluginsDir + ": " + e.getMessage());
+            return 1;
+        }
+        if (check) {
+            return check(actual, lockFile, out, err);
+        }
+        if (actual.digests().isEmpty()) {
+            err.println("ml_server lock: no *.jar in " + pluginsDir + "; nothing to lock");
+            return 1;
+        }
+        try {
+            Path partial = Files.createTempFile(lockFile.toAbsolutePath().getParent(), ".plugins", ".lock.part");
+            Files.writeString(partial, actual.text(), StandardCharsets.UTF_8);
+            Files.move(partial, lockFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            err.println("ml_server lock: cannot write " + lockFile + ": " + e.getMessage());
+            return 1;
+        }
+        out.print(actual.text());
+        out.println("wrote " + lockFile + " (" + actual.digests().size() + " jar" + (actual.digests().size() == 1 ? "" : "s") + ")");
+        return 0;
+    }
+
+    private static int check(PluginLock actual, Path lockFile, PrintWriter out, PrintWriter err) {
+        PluginLock expected;
+        try {
+            expected = PluginLock.read(lockFile);
+        } catch (NoSuchFileException e) {
+            err.println("ml_server lock: no lock file " + lockFile);
+            return 1;
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("ml_server lock: cannot use " + lockFile + ": " + e.getMessage());
+            return 1;
+        }
+        List<String> differences = actual.differencesFrom(expected);
+        if (differences.isEmpty()) {
+            out.println("ok: " + actual.digests().size() + " jar(s) match " + lockFile);
+            return 0;
+        }
+        differences.forEach(d -> err.println("differs: " + d));
+        return 1;
+    }
+}

@@ -1,0 +1,12 @@
+package dev.mlserver.gateway.cli.deploy;
+
+/** A build, push or manifest step that cannot go on; its message is shown to the user as is. */
+public class DeployException extends RuntimeException {
+    public DeployException(String message) {
+        super(message);
+    }
+
+    public DeployException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

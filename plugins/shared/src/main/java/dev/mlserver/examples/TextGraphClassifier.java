@@ -1,0 +1,100 @@
+package dev.mlserver.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.Classifier;
+import dev.mlserver.api.ClassifierContext;
+import dev.mlserver.api.ClassifierException;
+import dev.mlserver.api.Description;
+import dev.mlserver.api.InvalidInputException;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.api.input.Text;
+import dev.mlserver.api.onnx.OnnxModel;
+import dev.mlserver.api.onnx.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.pf4j.Extension;
+
+/**
+ * A text classifier whose whole pipeline (normalising, tokenising, vectorising, classifying) is
+ * one ONNX graph with a string input: {@code [batch]} texts in, {@code [batch, labels]}
+ * probabilities out, {@code labels} in the model metadata.
+ *
+ * <p>A text is made safe for ONNX Runtime's native strings first ({@link Text#forNative}: NULs and
+ * other control characters, lone surrogates and characters beyond U+FFFF become spaces), then cut
+ * to the {@code max_chars} the model was trained on (model metadata), so the model sees exactly
+ * what it saw in training. Text longer than {@link Text#DEFAULT_MAX_CHARS} is refused.
+ */
+@Extension
+public class TextGraphClassifier implements Classifier {
+    private OnnxModel model;
+    private List<String> labels;
+    private String inputName;
+    private String outputName;
+    private int maxChars;
+    private JsonNode example;
+
+    @Override
+    public void open(ClassifierContext context) {
+        model = OnnxModel.open(context, context.config().path("model").asText("model.onnx"));
+        labels = model.labels();
+        inputName = model.inputNames().get(0);
+        outputName = context.config().path("output").asText("probabilities");
+        maxChars = model.metadata("max_chars").map(TextGraphClassifier::positive).orElse(Text.DEFAULT_MAX_CHARS);
+        example = context.config().has("example") ? context.config().get("example") : Text.example("hello");
+    }
+
+    @Override
+    public Description describe() {
+        ObjectNode schema = (ObjectNode) Text.schema(Text.DEFAULT_MAX_CHARS);
+        schema.put("description", "The model reads the first " + maxChars
+                + " characters of the text (after control characters, lone surrogates and characters beyond U+FFFF "
+                + "become spaces); the rest is ignored.");
+        return new Description(labels, schema, example);
+    }
+
+    @Override
+    public List<Prediction> predict(List<JsonNode> instances) {
+        String[] texts = new String[instances.size()];
+        for (int i = 0; i < texts.length; i++) {
+            try {
+                texts[i] = modelInput(Text.of(instances.get(i), Text.DEFAULT_MAX_CHARS), maxChars);
+            } catch (InvalidInputException e) {
+                throw instances.size() == 1 ? e : e.at(i);
+            }
+        }
+        float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.strings(texts, texts.length)), outputName);
+        List<Prediction> out = new ArrayList<>(probabilities.length);
+        for (float[] row : probabilities) {
+            out.add(Prediction.of(labels, row));
+        }
+        return out;
+    }
+
+    /** What the model is given for {@code text}: sanitised for native code, then cut to {@code maxChars}. */
+    static String modelInput(String text, int maxChars) {
+        String safe = Text.forNative(text);
+        // forNative leaves no surrogates, so the cut cannot split a pair
+        return safe.length() <= maxChars ? safe : safe.substring(0, maxChars);
+    }
+
+    @Override
+    public void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    private static int positive(String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new ClassifierException("model metadata max_chars must be a positive whole number, got '" + value + "'");
+    }
+}

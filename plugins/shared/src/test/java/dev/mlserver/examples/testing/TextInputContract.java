@@ -1,0 +1,137 @@
+package dev.mlserver.examples.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.api.Classifier;
+import dev.mlserver.api.InvalidInputException;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.api.input.Text;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What every text classifier of the family does with awkward text, at the classifier level:
+ * either a prediction with a known label and probabilities that sum to one, or an
+ * {@link InvalidInputException} (a 400 with its message), never anything else. A module's test
+ * extends this and names nothing: the module's own classifier class is opened on its artifacts.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class TextInputContract {
+    protected Classifier classifier;
+    protected List<String> labels;
+
+    @BeforeAll
+    void openClassifier() {
+        classifier = PluginModule.current().open();
+        labels = classifier.describe().labels();
+    }
+
+    @AfterAll
+    void closeClassifier() {
+        classifier.close();
+    }
+
+    protected Prediction predict(String text) {
+        List<Prediction> out = classifier.predict(List.of(Text.example(text)));
+        assertThat(out).hasSize(1);
+        Prediction p = out.get(0);
+        assertThat(labels).contains(p.label());
+        assertThat(p.probabilities().keySet()).containsExactlyElementsOf(labels);
+        double sum = p.probabilities().values().stream().mapToDouble(Double::doubleValue).sum();
+        assertThat(sum).isBetween(0.999, 1.001);
+        p.probabilities().values().forEach(v -> assertThat(v).isFinite().isBetween(0.0, 1.0));
+        return p;
+    }
+
+    protected void assertRefused(JsonNode instance, String messagePart) {
+        assertThatThrownBy(() -> classifier.predict(List.of(instance)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining(messagePart);
+    }
+
+    @Test
+    void emptyTextIsRefusedWithAClearMessage() {
+        assertRefused(Text.example(""), "'text' is empty");
+    }
+
+    @Test
+    void whitespaceOnlyTextIsRefusedWithAClearMessage() {
+        assertRefused(Text.example(" \t\n\r\u00a0\u2003\u3000 "), "'text' is empty");
+    }
+
+    @Test
+    void textBeyondTheGatewayWideCharacterLimitIsRefused() {
+        assertRefused(Text.example("a".repeat(Text.DEFAULT_MAX_CHARS + 1)), "longer than");
+    }
+
+    @Test
+    void aNonStringTextIsRefused() {
+        assertRefused(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("text", 42), "a text instance");
+    }
+
+    @Test
+    void veryLongTextGetsAPrediction() {
+        predict("this is a long text that goes on and on. ".repeat(2000));
+    }
+
+    @Test
+    void nulCharactersGetAPrediction() {
+        predict("hello\u0000world\u0000");
+    }
+
+    @Test
+    void textOfOnlyNulsGetsAPrediction() {
+        predict("\u0000\u0000\u0000");
+    }
+
+    @Test
+    void emojiGetAPrediction() {
+        predict("great stuff \uD83D\uDE00\uD83D\uDC4D\uD83C\uDFFD");
+    }
+
+    @Test
+    void textOfOnlyEmojiGetsAPrediction() {
+        predict("\uD83D\uDE00\uD83D\uDE00");
+    }
+
+    @Test
+    void loneSurrogatesGetAPrediction() {
+        predict("broken \uD800 text \uDC00 here \uDBFF");
+    }
+
+    @Test
+    void nonLatinScriptsGetAPrediction() {
+        predict("Это был отличный день");
+        predict("这个产品非常好用");
+        predict("هذا المنتج رائع جدا");
+        predict("यह बहुत अच्छा है");
+        predict("こんにちは、世界");
+    }
+
+    @Test
+    void aBatchWithOneBadTextNamesTheInstance() {
+        assertThatThrownBy(() -> classifier.predict(List.of(Text.example("fine"), Text.example("  "))))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("instance 1:");
+    }
+
+    @Test
+    void aBatchGivesTheSameAnswersAsOneTextAtATime() {
+        List<String> texts = List.of("short", "a somewhat longer text with more words in it than the first one",
+                "\uD83D\uDE00 emoji and \u0000 nul", "Это был отличный день");
+        List<Prediction> batch = classifier.predict(texts.stream().map(Text::example).toList());
+        for (int i = 0; i < texts.size(); i++) {
+            Prediction single = predict(texts.get(i));
+            assertThat(batch.get(i).label()).isEqualTo(single.label());
+            for (String label : labels) {
+                assertThat(batch.get(i).probabilities().get(label))
+                        .isCloseTo(single.probabilities().get(label), org.assertj.core.api.Assertions.within(1e-5));
+            }
+        }
+    }
+}

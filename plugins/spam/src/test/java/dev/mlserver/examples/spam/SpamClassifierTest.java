@@ -1,0 +1,50 @@
+package dev.mlserver.examples.spam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mlserver.api.Prediction;
+import dev.mlserver.examples.TextGraphClassifier;
+import dev.mlserver.examples.testing.TextInputContract;
+import org.junit.jupiter.api.Test;
+
+class SpamClassifierTest extends TextInputContract {
+    static final String SPAM = "Subject: URGENT: you have WON $1,000,000 - claim your FREE prize now!!!\n\n"
+            + "Dear friend, you have been selected to receive a cash prize. Click here to claim your money now. "
+            + "Limited time offer, act now! To be removed from our mailing list reply with REMOVE.";
+    static final String HAM = "Subject: Re: build failure on the test server\n\n"
+            + "I looked at the log this morning. The failing test depends on the timezone of the machine; "
+            + "I pushed a fix to the branch, can you rerun it and let me know? Thanks, Mark";
+
+    @Test
+    void theClassIsTheSharedStringGraphClassifier() {
+        assertThat(classifier).isExactlyInstanceOf(TextGraphClassifier.class);
+    }
+
+    @Test
+    void anObviousSpamMailIsSpam() {
+        Prediction p = predict(SPAM);
+        assertThat(p.label()).isEqualTo("spam");
+        assertThat(p.probabilities().get("spam")).isGreaterThan(0.9);
+    }
+
+    @Test
+    void anOrdinaryWorkMailIsHam() {
+        Prediction p = predict(HAM);
+        assertThat(p.label()).isEqualTo("ham");
+        assertThat(p.probabilities().get("ham")).isGreaterThan(0.9);
+    }
+
+    @Test
+    void textBeyondTheModelsCharacterCapIsIgnored() {
+        String head = HAM + "\n" + "x".repeat(5000);
+        Prediction cut = predict(head);
+        Prediction padded = predict(head + " win free money cash prize click here now ".repeat(200));
+        assertThat(padded.probabilities()).isEqualTo(cut.probabilities());
+    }
+
+    @Test
+    void textIsLowercasedInsideTheGraph() {
+        assertThat(predict(SPAM.toUpperCase(java.util.Locale.ROOT)).probabilities())
+                .isEqualTo(predict(SPAM.toLowerCase(java.util.Locale.ROOT)).probabilities());
+    }
+}
