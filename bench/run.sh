@@ -23,7 +23,7 @@ GATEWAY_PORT=8221
 BARE_PORT=8222
 PLUGINS=${PLUGINS:-plugins/target/plugins}
 out=bench/target
-mkdir -p "$out/bodies" "$out/requests" bench/results
+mkdir -p "$out/bodies" "$out/requests" "$out/wrk" bench/results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 results=bench/results/$stamp.md
 
@@ -79,17 +79,20 @@ run() {
   before=$(cpu_ticks "$pid")
   report=$(BODY_FILE="$out/requests/$c.json" wrk -t"$threads" -c"$conc" -d"${secs}s" --latency -s bench/post.lua "$url")
   after=$(cpu_ticks "$pid")
+  echo "$report" > "$out/wrk/$target-$c-$conc-$(date +%s).txt"
   echo "$report" | python3 -c '
 import re, sys
 text = sys.stdin.read()
 ticks, cpu = float(sys.argv[1]), float(sys.argv[2])
 def ms(v):
-    n, unit = float(re.match(r"[\d.]+", v).group()), re.sub(r"[\d.]+", "", v)
-    return n * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", v)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[m.group(2)]
 requests = int(re.search(r"(\d+) requests in", text).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors = re.search(r"Socket errors: (.*)", text)
 cpu_us = cpu / ticks * 1e6 / max(requests, 1)

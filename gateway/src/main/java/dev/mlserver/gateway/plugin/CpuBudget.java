@@ -51,11 +51,11 @@ final class CpuBudget {
                 + (others.isEmpty() ? "" : ", the classifiers serving already "
                         + others.stream().map(i -> i.name() + " " + demand(i)).collect(Collectors.joining(", ")))
                 + ": " + total + " threads for " + cores + " cores. Lower max_concurrent_predictions or"
-                + " onnx.intra_op_threads, or set onnx.cpu_budget: warn";
+                + " onnx.intra_op_threads";
         if (onnx.cpuBudget() == GatewayConfig.CpuBudgetMode.REFUSE) {
-            return Optional.of(message);
+            return Optional.of(message + ", or set onnx.cpu_budget: warn to serve anyway");
         }
-        LOG.warn("{} (serving anyway: onnx.cpu_budget is warn)", message);
+        LOG.warn("{}; serving anyway (onnx.cpu_budget: warn)", message);
         return Optional.empty();
     }
 }

@@ -46,7 +46,7 @@ class CpuBudgetTest {
             assertThat(state(gateway, "alpha.jar")).isEqualTo("ready");
             assertThat(state(gateway, "beta.jar")).isEqualTo("ready");
             assertThat(state(gateway, "gamma.jar")).startsWith("failed: CPU budget exceeded: gamma 1.0.0 may run 2 ONNX threads")
-                    .contains("alpha 2", "beta 2", "6 threads for 4 cores", "max_concurrent_predictions");
+                    .contains("alpha 2", "beta 2", "6 threads for 4 cores", "max_concurrent_predictions", "cpu_budget: warn");
             assertThat(gateway.get("/gamma/ready").statusCode()).isEqualTo(404);
             assertThat(gateway.post("/alpha/predict", "{\"payload\": {\"x\": 1}}").statusCode()).isEqualTo(200);
         }
