@@ -4,6 +4,7 @@ import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
 import dev.mlserver.gateway.plugin.PluginDirectory;
@@ -19,7 +20,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -55,12 +55,14 @@ public final class Gateway {
 
     private Gateway(GatewayConfig config) {
         this.config = config;
+        LogSetup.apply(config.logging().format());
         this.metrics = new GatewayMetrics();
         int eventLoops = config.server().eventLoops() > 0
                 ? config.server().eventLoops()
                 : Runtime.getRuntime().availableProcessors();
         this.vertx = Vertx.builder()
-                .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(false))
+                .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(false)
+                        .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
         this.workDir = workDir(config);

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One classifier's share of the machine: at most {@code max_concurrent_predictions} run at once
  * on its own threads, at most {@code max_queue} wait, none waits longer than
- * {@code queue_timeout_ms}. Admission never blocks the caller, which is an event loop.
+ * {@code queue_timeout_ms}. Admission never blocks the caller, which is an event loop, and two
+ * submissions from one context run side by side, not one after the other.
  *
  * <p>A prediction that overruns {@code timeout_ms} fails its caller at once, but keeps its slot
  * until the native call really returns, so the classifier never runs more than its limit.
@@ -27,8 +29,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>When its classifier version is replaced or removed, the bulkhead {@link #retire retires}: work
  * already admitted (running or queued) runs to its end on the same threads; once none is left the
  * bulkhead admits nothing more and {@link #retire} completes.
+ *
+ * <p>Waiters are served oldest first; a newcomer only takes a free slot directly when nobody is
+ * waiting. Every waiter leaves the queue exactly once, to run or to be refused ({@link Waiter#claim}).
  */
 public final class Bulkhead {
+    /** Rejection reasons, as reported to the {@link Listener} and shown in metrics. */
+    public static final String QUEUE_FULL = "queue_full";
+    public static final String QUEUE_TIMEOUT = "queue_timeout";
+    public static final String SHUTTING_DOWN = "shutting_down";
+
     private final String name;
     private final Limits limits;
     private final Vertx vertx;
@@ -37,6 +47,7 @@ public final class Bulkhead {
     private final AtomicInteger queued = new AtomicInteger();
     private final Queue<Waiter<?>> waiting = new ConcurrentLinkedQueue<>();
     private final Listener listener;
+    private volatile boolean closed;
     /** Admitted predictions not yet finished (queued, running, or running past their timeout); {@link #RETIRED} once retired and idle. */
     private final AtomicInteger admitted = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
@@ -44,13 +55,18 @@ public final class Bulkhead {
 
     private static final int RETIRED = Integer.MIN_VALUE;
 
-    /** Told about each admission outcome; used for metrics. */
+    /** Told about each admission outcome; used for metrics. Called from any thread. */
     public interface Listener {
         Listener NONE = new Listener() {};
 
+        /** A prediction got its slot after waiting {@code nanos} (about 0 when admitted at once). */
         default void queueWait(long nanos) {}
 
+        /** A prediction was refused; {@code reason} is one of the constants of {@link Bulkhead}. */
         default void rejected(String reason) {}
+
+        /** A running prediction overran {@code timeout_ms}; its caller got a 504. */
+        default void timedOut() {}
     }
 
     private Bulkhead(String name, Limits limits, Vertx vertx, Listener listener) {
@@ -69,7 +85,7 @@ public final class Bulkhead {
         return limits;
     }
 
-    /** Predictions running now. */
+    /** Predictions holding a slot now, including timed-out ones whose native call has not returned. */
     public int running() {
         return running.get();
     }
@@ -82,17 +98,21 @@ public final class Bulkhead {
     /**
      * Runs {@code task} on this classifier's threads when a slot is free. The future completes on
      * the caller's context: with the task's result, its exception, a {@code classifier_saturated}
-     * failure when the queue is full or the wait too long, or a {@code prediction_timeout}.
-     * A bulkhead that has retired and drained fails with {@link Retired}, synchronously: the
-     * caller then submits to the version that replaced it.
+     * failure when the queue is full, the wait too long or the bulkhead closed, or a
+     * {@code prediction_timeout}. A bulkhead that has retired and drained fails with
+     * {@link Retired}, synchronously: the caller then submits to the version that replaced it.
      */
     public <T> Future<T> submit(Callable<T> task) {
         if (!enter()) {
             return Future.failedFuture(new Retired(name));
         }
+        if (closed) {
+            leave();
+            return refuse(SHUTTING_DOWN, name + " is shutting down");
+        }
         Context context = vertx.getOrCreateContext();
         Waiter<T> waiter = new Waiter<>(task, context, System.nanoTime());
-        if (tryAcquire()) {
+        if (waiting.isEmpty() && tryAcquire()) {
             waiter.claim();
             start(waiter);
             return waiter.promise.future();
@@ -100,22 +120,21 @@ public final class Bulkhead {
         if (queued.incrementAndGet() > limits.maxQueue()) {
             queued.decrementAndGet();
             leave();
-            listener.rejected("queue_full");
-            return Future.failedFuture(GatewayException.saturated(
-                    name + " is saturated: " + limits.maxConcurrentPredictions() + " running and "
-                            + limits.maxQueue() + " waiting"));
+            return refuse(QUEUE_FULL, name + " is saturated: " + limits.maxConcurrentPredictions()
+                    + " running and " + limits.maxQueue() + " waiting");
         }
-        waiting.add(waiter);
+        // the timer exists before the waiter is visible to drain(), which cancels it
         waiter.queueTimer = vertx.setTimer(limits.queueTimeoutMs(), id -> {
             if (waiter.claim()) {
                 waiting.remove(waiter);
                 queued.decrementAndGet();
                 leave();
-                listener.rejected("queue_timeout");
+                listener.rejected(QUEUE_TIMEOUT);
                 waiter.fail(GatewayException.saturated(
                         name + " is saturated: no slot within " + limits.queueTimeoutMs() + " ms"));
             }
         });
+        waiting.add(waiter);
         drain();
         return waiter.promise.future();
     }
@@ -138,9 +157,22 @@ public final class Bulkhead {
         return idle;
     }
 
-    /** Stops the worker threads once the running predictions have returned. */
+    /**
+     * Takes no more work: waiters are refused at once, running predictions go on. The worker
+     * threads stop once those return.
+     */
     public void close() {
+        closed = true;
         workers.shutdown();
+        for (Waiter<?> w; (w = waiting.poll()) != null; ) {
+            if (w.claim()) {
+                queued.decrementAndGet();
+                vertx.cancelTimer(w.queueTimer);
+                leave();
+                listener.rejected(SHUTTING_DOWN);
+                w.fail(GatewayException.saturated(name + " is shutting down"));
+            }
+        }
     }
 
     private boolean enter() {
@@ -166,6 +198,11 @@ public final class Bulkhead {
         return workers.awaitTermination(millis, TimeUnit.MILLISECONDS);
     }
 
+    private <T> Future<T> refuse(String reason, String message) {
+        listener.rejected(reason);
+        return Future.failedFuture(GatewayException.saturated(message));
+    }
+
     private boolean tryAcquire() {
         while (true) {
             int now = running.get();
@@ -178,7 +215,7 @@ public final class Bulkhead {
         }
     }
 
-    /** Hands free slots to waiters, oldest first. */
+    /** Hands free slots to waiters, oldest first. Called after every enqueue and every release. */
     private void drain() {
         while (!waiting.isEmpty() && tryAcquire()) {
             Waiter<?> next = waiting.poll();
@@ -187,35 +224,42 @@ public final class Bulkhead {
                 vertx.cancelTimer(next.queueTimer);
                 start(next);
             } else {
+                // another thread took the waiter, or its queue timeout did: give the slot back
                 running.decrementAndGet();
             }
         }
     }
 
+    /** Runs a waiter that holds a slot; the slot is released when the task returns, not before. */
     private <T> void start(Waiter<T> waiter) {
         listener.queueWait(System.nanoTime() - waiter.enqueued);
-        long timer = vertx.setTimer(limits.timeoutMs(), id -> waiter.fail(GatewayException.timeout(limits.timeoutMs())));
+        waiter.runTimer = vertx.setTimer(limits.timeoutMs(), id -> {
+            if (waiter.fail(GatewayException.timeout(limits.timeoutMs()))) {
+                listener.timedOut();
+            }
+        });
         try {
             workers.execute(() -> {
                 try {
-                    T result = waiter.task.call();
-                    waiter.complete(result);
+                    waiter.complete(waiter.task.call());
                 } catch (Throwable t) {
                     waiter.fail(t);
                 } finally {
-                    vertx.cancelTimer(timer);
-                    running.decrementAndGet();
-                    drain();
-                    leave();
+                    release();
                 }
             });
-        } catch (RuntimeException rejected) {
-            // the executor is shut down: this classifier is being unloaded
-            vertx.cancelTimer(timer);
-            running.decrementAndGet();
-            leave();
+        } catch (RejectedExecutionException shutDown) {
+            listener.rejected(SHUTTING_DOWN);
             waiter.fail(GatewayException.saturated(name + " is shutting down"));
+            release();
         }
+    }
+
+    /** A prediction has returned (or could not start): its slot and its admission end. */
+    private void release() {
+        running.decrementAndGet();
+        drain();
+        leave();
     }
 
     private static ThreadFactory threads(String name) {
@@ -227,20 +271,15 @@ public final class Bulkhead {
         };
     }
 
-    /** Refusal by a bulkhead that has retired and drained; the route re-resolves its classifier. */
-    public static final class Retired extends GatewayException {
-        Retired(String name) {
-            super(dev.mlserver.gateway.ErrorCode.DRAINING, name + " has been replaced; retry", 1, null);
-        }
-    }
-
     private static final class Waiter<T> {
         final Callable<T> task;
         final Context context;
         final long enqueued;
         final Promise<T> promise = Promise.promise();
         final AtomicInteger state = new AtomicInteger();
+        final AtomicInteger outcome = new AtomicInteger();
         volatile long queueTimer = -1;
+        volatile long runTimer = -1;
 
         Waiter(Callable<T> task, Context context, long enqueued) {
             this.task = task;
@@ -253,12 +292,43 @@ public final class Bulkhead {
             return state.compareAndSet(0, 1);
         }
 
-        void complete(T result) {
-            context.runOnContext(v -> promise.tryComplete(result));
+        /**
+         * Completes the caller's future unless it already has an outcome; true when this one won.
+         * The run timer is cancelled on the caller's context in the same hop, not from the worker.
+         */
+        boolean complete(T result) {
+            if (!outcome.compareAndSet(0, 1)) {
+                return false;
+            }
+            context.runOnContext(v -> {
+                cancelRunTimer();
+                promise.complete(result);
+            });
+            return true;
         }
 
-        void fail(Throwable error) {
-            context.runOnContext(v -> promise.tryFail(error));
+        boolean fail(Throwable error) {
+            if (!outcome.compareAndSet(0, 1)) {
+                return false;
+            }
+            context.runOnContext(v -> {
+                cancelRunTimer();
+                promise.fail(error);
+            });
+            return true;
+        }
+
+        private void cancelRunTimer() {
+            if (runTimer >= 0) {
+                context.owner().cancelTimer(runTimer);
+            }
+        }
+    }
+
+    /** Thrown by {@link #submit} on a bulkhead whose version was replaced and has drained. */
+    public static final class Retired extends GatewayException {
+        Retired(String name) {
+            super(dev.mlserver.gateway.ErrorCode.DRAINING, name + " has been replaced; retry", 1, null);
         }
     }
 }

@@ -106,8 +106,19 @@ public final class ConfigLoader {
 
         Yaml.Node onnx = root.child("onnx");
         GatewayConfig.Onnx onnxConfig = new GatewayConfig.Onnx(
-                onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS));
+                onnx.integer("intra_op_threads", GatewayConfig.Onnx.DEFAULT_INTRA_OP_THREADS),
+                GatewayConfig.CpuBudgetMode.parse(env("MLSERVER_CPU_BUDGET").orElse(
+                        onnx.string("cpu_budget", GatewayConfig.Onnx.DEFAULT_CPU_BUDGET.name()))),
+                onnx.integer("cpu_cores", 0));
         onnx.rejectUnknown();
+
+        Yaml.Node logging = root.child("logging");
+        GatewayConfig.Logging loggingConfig = new GatewayConfig.Logging(
+                GatewayConfig.LogFormat.parse(env("MLSERVER_LOG_FORMAT").orElse(
+                        logging.string("format", GatewayConfig.Logging.DEFAULTS.format().name()))),
+                logging.bool("access_log", GatewayConfig.Logging.DEFAULTS.accessLog()),
+                logging.bool("log_payloads", GatewayConfig.Logging.DEFAULTS.logPayloads()));
+        logging.rejectUnknown();
 
         SecurityConfig securityConfig = SecurityConfig.parse(root.child("security"), env);
 
@@ -122,7 +133,7 @@ public final class ConfigLoader {
 
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, lifecycle);
+                securityConfig, loggingConfig, lifecycle);
     }
 
     private Optional<String> env(String name) {

@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Lifecycle lifecycle) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle) {
     public GatewayConfig {
+        Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(repository, "repository");
@@ -86,13 +87,74 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         }
     }
 
-    public record Onnx(int intraOpThreads) {
+    /**
+     * @param cpuBudget what to do when intra-op threads x concurrent predictions over all
+     *     classifiers exceed the cores: warn, refuse the classifier that goes over, or nothing
+     * @param cpuCores the cores to budget; 0 for the cores the JVM sees (container-aware)
+     */
+    public record Onnx(int intraOpThreads, CpuBudgetMode cpuBudget, int cpuCores) {
         public static final int DEFAULT_INTRA_OP_THREADS = 1;
+        public static final CpuBudgetMode DEFAULT_CPU_BUDGET = CpuBudgetMode.WARN;
 
         public Onnx {
             if (intraOpThreads < 1) {
                 throw new ConfigException("onnx.intra_op_threads must be at least 1");
             }
+            Objects.requireNonNull(cpuBudget, "onnx.cpu_budget");
+            if (cpuCores < 0) {
+                throw new ConfigException("onnx.cpu_cores must be 0 (the cores the JVM sees) or more");
+            }
+        }
+
+        public Onnx(int intraOpThreads) {
+            this(intraOpThreads, DEFAULT_CPU_BUDGET, 0);
+        }
+
+        /** The cores the budget is checked against. */
+        public int cores() {
+            return cpuCores > 0 ? cpuCores : Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    public enum CpuBudgetMode {
+        OFF, WARN, REFUSE;
+
+        public static CpuBudgetMode parse(String value) {
+            if (value.trim().equals("false")) {
+                return OFF; // YAML 1.1 reads an unquoted off as false
+            }
+            for (CpuBudgetMode m : values()) {
+                if (m.name().equalsIgnoreCase(value.trim())) {
+                    return m;
+                }
+            }
+            throw new ConfigException("onnx.cpu_budget must be warn, refuse or off, got '" + value + "'");
+        }
+    }
+
+    /**
+     * @param format json: one JSON object per line; text: readable lines for development
+     * @param accessLog one line per HTTP request
+     * @param logPayloads add the request body (clipped) to access lines
+     */
+    public record Logging(LogFormat format, boolean accessLog, boolean logPayloads) {
+        public static final Logging DEFAULTS = new Logging(LogFormat.JSON, true, false);
+
+        public Logging {
+            Objects.requireNonNull(format, "logging.format");
+        }
+    }
+
+    public enum LogFormat {
+        JSON, TEXT;
+
+        public static LogFormat parse(String value) {
+            for (LogFormat f : values()) {
+                if (f.name().equalsIgnoreCase(value.trim())) {
+                    return f;
+                }
+            }
+            throw new ConfigException("logging.format must be json or text, got '" + value + "'");
         }
     }
 
@@ -137,15 +199,16 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security, lifecycle);
+                api, repository, plugins, limits, onnx, security, logging, lifecycle);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
-                new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, lifecycle);
+                new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
+                lifecycle);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, lifecycle);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle);
     }
 }

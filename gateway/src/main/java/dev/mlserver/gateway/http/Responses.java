@@ -20,7 +20,9 @@ final class Responses {
 
     private Responses() {}
 
-    static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs) {
+    /** A prediction response; {@code "cached": true} is added only when the cache gave every answer. */
+    static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs,
+                              boolean cached) {
         ByteArrayBuilder out = new ByteArrayBuilder(256 + metadataJson.length);
         try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
@@ -40,6 +42,9 @@ final class Responses {
             g.writeFieldName("metadata");
             g.writeRawValue(new String(metadataJson, java.nio.charset.StandardCharsets.UTF_8));
             g.writeNumberField("time_ms", Math.round(timeMs * 1000) / 1000.0);
+            if (cached) {
+                g.writeBooleanField("cached", true);
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,7 +3,6 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mlserver.api.Prediction;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -25,6 +24,7 @@ import java.util.function.BooleanSupplier;
 public final class Routes {
     static final String CLASSIFIER_KEY = "mlserver.classifier";
     static final String ERROR_CODE_KEY = "mlserver.errorCode";
+    static final String CACHED_KEY = "mlserver.cached";
 
     /** First path segments that belong to the gateway; no classifier may take them. */
     public static final Set<String> RESERVED = Set.of("health", "metrics", "classifiers", "admin", "docs", "status",
@@ -69,14 +69,7 @@ public final class Routes {
 
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
-        router.route().handler(ctx -> {
-            RequestIds.assign(ctx);
-            if (draining.getAsBoolean()) {
-                // shutting down: each client reconnects for its next request, and so finds the new instance
-                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-            }
-            ctx.next();
-        });
+        router.route().handler(new AccessLog(metrics, config.logging(), draining));
         router.route().handler(PathGuard::check);
         AuthHandler.create(config, metrics.registry()).ifPresent(auth -> router.route().handler(auth));
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
@@ -115,9 +108,8 @@ public final class Routes {
             ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
             return;
         }
-        // end handlers run last-added first: this one after the metrics, so a replaced version
-        // closes only when its requests have been answered and counted
-        ctx.addEndHandler(done -> classifier.leave());
+        // AccessLog, whose end handler runs last, counts the request and then lets the version go:
+        // a replaced version closes only when its requests have been answered and counted
         ctx.put(CLASSIFIER_KEY, classifier);
         ctx.next();
     }
@@ -140,8 +132,6 @@ public final class Routes {
     private void predict(RoutingContext ctx, boolean probabilities) {
         long start = System.nanoTime();
         LoadedClassifier classifier = ctx.get(CLASSIFIER_KEY);
-        String route = probabilities ? "predict_proba" : "predict";
-        ctx.addEndHandler(done -> metrics.request(classifier, route, ctx.response().getStatusCode(), System.nanoTime() - start));
         ctx.addEndHandler(done -> recent.record(classifier.info().name(), ctx.response().getStatusCode(), System.nanoTime() - start));
         if (refusing.getAsBoolean()) {
             ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
@@ -149,19 +139,18 @@ public final class Routes {
         }
         List<com.fasterxml.jackson.databind.JsonNode> instances =
                 RequestBody.instances(ctx.body().buffer(), classifier.info().limits().maxBatch());
-        classifier.bulkhead().submit(() -> classifier.classifier().predict(instances)).onComplete(result -> {
+        Predictions.answer(classifier, instances, metrics).onComplete(result -> {
             if (result.failed()) {
                 ctx.fail(result.cause());
                 return;
             }
-            List<Prediction> predictions = result.result();
-            if (predictions == null || predictions.size() != instances.size()) {
-                ctx.fail(new IllegalStateException(classifier.info().name() + " returned "
-                        + (predictions == null ? "null" : predictions.size()) + " predictions for " + instances.size() + " instances"));
-                return;
+            Predictions.Answer answer = result.result();
+            if (answer.cached()) {
+                ctx.put(CACHED_KEY, true);
             }
             double timeMs = (System.nanoTime() - start) / 1e6;
-            Responses.send(ctx.response(), 200, Responses.predictions(predictions, probabilities, classifier.metadataJson(), timeMs));
+            Responses.send(ctx.response(), 200, Responses.predictions(answer.predictions(), probabilities,
+                    classifier.metadataJson(), timeMs, answer.cached()));
         });
     }
 

@@ -7,22 +7,31 @@ import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Info;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The gateway's Prometheus metrics. Label values come only from loaded classifiers, never from
- * request paths, so unknown routes cannot create series; a retired version's series are removed.
+ * The gateway's Prometheus metrics. Label values come only from loaded classifiers and fixed
+ * sets, never from request paths or methods, so unknown routes cannot create series; a retired
+ * version's series are removed.
  */
 public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginLoader.BulkheadListeners,
         PluginIntegrity.Listener {
@@ -34,17 +43,76 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)
     };
 
+    /** HTTP methods shown as themselves in Vert.x server metrics; any other becomes {@code other}. */
+    static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
+
+    /**
+     * Three of Micrometer's JVM and process meters have names {@code promtool check metrics}
+     * rejects (milli- and nanosecond units, a {@code _count} gauge): the two times are replaced by
+     * counters in seconds ({@link #secondsCounters}), the core count is renamed.
+     */
+    static final MeterFilter PROMTOOL_NAMES = new MeterFilter() {
+        @Override
+        public MeterFilterReply accept(Meter.Id id) {
+            return id.getName().equals("jvm.compilation.time") || id.getName().equals("process.cpu.time")
+                    ? MeterFilterReply.DENY : MeterFilterReply.NEUTRAL;
+        }
+
+        @Override
+        public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+        }
+    };
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
     private final Map<String, Timer> latencyTimers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
+    private final Info versionInfo;
     private final Counter loadsOk;
     private final Counter loadsFailed;
 
     public GatewayMetrics() {
+        // a client may send any token as a method; Vert.x would make each one a series
+        registry.config().meterFilter(MeterFilter.replaceTagValues("method", m -> METHODS.contains(m) ? m : "other"));
+        registry.config().meterFilter(PROMTOOL_NAMES);
+        secondsCounters();
         loadsOk = Counter.builder("mlserver_plugin_loads").description("Plugin jars loaded")
                 .tag("result", "success").register(registry);
         loadsFailed = Counter.builder("mlserver_plugin_loads").description("Plugin jars loaded")
                 .tag("result", "failure").register(registry);
+        // Micrometer's Prometheus naming strips an _info suffix, so the info metric goes straight
+        // to the Prometheus client registry behind it, which scrape() also reads
+        versionInfo = Info.builder().name("mlserver_classifier_version_info")
+                .help("One series per classifier version being served, always 1")
+                .labelNames("repository", "classifier", "version", "git_tag")
+                .register(registry.getPrometheusRegistry());
+    }
+
+    /**
+     * Vert.x metrics options for a Vert.x that reports into this registry: HTTP server, pool and
+     * JVM metrics. Each gateway gets its own registry name: Vert.x keeps backends by that name,
+     * and two gateways in one JVM (tests) must not share one.
+     */
+    public MicrometerMetricsOptions vertxOptions() {
+        return new MicrometerMetricsOptions()
+                .setEnabled(true)
+                .setJvmMetricsEnabled(true)
+                .setRegistryName("mlserver-" + INSTANCES.incrementAndGet());
+    }
+
+    private void secondsCounters() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+                    .baseUnit("seconds").description("CPU time used by the gateway process").register(registry);
+        }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+            FunctionCounter.builder("jvm.compilation", jit, j -> j.getTotalCompilationTime() / 1e3)
+                    .baseUnit("seconds").description("Time the JIT compiler has spent compiling").register(registry);
+        }
     }
 
     public PrometheusMeterRegistry registry() {
@@ -73,6 +141,24 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Records prediction-cache lookups of one request: instances answered from the cache and not. */
+    public void cacheLookups(ClassifierInfo info, int hits, int misses) {
+        if (hits > 0) {
+            cacheCounter(info, "hit").increment(hits);
+        }
+        if (misses > 0) {
+            cacheCounter(info, "miss").increment(misses);
+        }
+    }
+
+    private Counter cacheCounter(ClassifierInfo info, String result) {
+        return cacheCounters.computeIfAbsent(info.name() + '\0' + info.version() + '\0' + result,
+                k -> Counter.builder("mlserver_cache_lookups")
+                        .description("Instances looked up in a classifier's prediction cache, by result")
+                        .tags("classifier", info.name(), "version", info.version(), "result", result)
+                        .register(registry));
+    }
+
     @Override
     public Bulkhead.Listener forClassifier(String name, String version) {
         Timer queueWait = Timer.builder("mlserver_queue_wait")
@@ -80,12 +166,17 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .tags("classifier", name, "version", version)
                 .serviceLevelObjectives(BUCKETS)
                 .register(registry);
-        Function<String, Counter> rejections = reason -> Counter.builder("mlserver_rejections")
-                .description("Predictions refused by a classifier's bulkhead")
-                .tags("classifier", name, "version", version, "reason", reason)
+        Map<String, Counter> rejections = new ConcurrentHashMap<>();
+        for (String reason : List.of(Bulkhead.QUEUE_FULL, Bulkhead.QUEUE_TIMEOUT, Bulkhead.SHUTTING_DOWN)) {
+            rejections.put(reason, Counter.builder("mlserver_rejections")
+                    .description("Predictions refused by a classifier's bulkhead, by reason")
+                    .tags("classifier", name, "version", version, "reason", reason)
+                    .register(registry));
+        }
+        Counter timeouts = Counter.builder("mlserver_prediction_timeouts")
+                .description("Predictions that overran timeout_ms (answered 504)")
+                .tags("classifier", name, "version", version)
                 .register(registry);
-        Counter queueFull = rejections.apply("queue_full");
-        Counter queueTimeout = rejections.apply("queue_timeout");
         return new Bulkhead.Listener() {
             @Override
             public void queueWait(long nanos) {
@@ -94,7 +185,15 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
 
             @Override
             public void rejected(String reason) {
-                ("queue_full".equals(reason) ? queueFull : queueTimeout).increment();
+                Counter counter = rejections.get(reason);
+                if (counter != null) {
+                    counter.increment();
+                }
+            }
+
+            @Override
+            public void timedOut() {
+                timeouts.increment();
             }
         };
     }
@@ -123,15 +222,12 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         ClassifierInfo info = classifier.info();
         loadsOk.increment();
         gauges(classifier);
-        Gauge.builder("mlserver_classifier_version_info", () -> 1)
-                .description("One series per classifier version being served")
-                .tags("repository", info.repository(), "classifier", info.name(), "version", info.version(),
-                        "git_tag", info.gitTag() == null ? "" : info.gitTag())
-                .register(registry);
+        versionInfo.addLabelValues(infoLabels(info));
     }
 
     @Override
     public void retired(ClassifierInfo info) {
+        versionInfo.remove(infoLabels(info));
         List<Meter> meters = registry.getMeters().stream()
                 .filter(m -> info.name().equals(m.getId().getTag("classifier")) && info.version().equals(m.getId().getTag("version")))
                 .toList();
@@ -139,6 +235,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         String prefix = info.name() + '\0' + info.version() + '\0';
         requestCounters.keySet().removeIf(k -> k.startsWith(prefix));
         latencyTimers.keySet().removeIf(k -> k.startsWith(prefix));
+        cacheCounters.keySet().removeIf(k -> k.startsWith(prefix));
     }
 
     @Override
@@ -152,5 +249,9 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .description("Plugin jars whose SHA-256 did not match the lock file")
                 .tags("jar", jar, "problem", problem, "action", refused ? "refused" : "warned")
                 .register(registry).increment();
+    }
+
+    private static String[] infoLabels(ClassifierInfo info) {
+        return new String[] {info.repository(), info.name(), info.version(), info.gitTag() == null ? "" : info.gitTag()};
     }
 }

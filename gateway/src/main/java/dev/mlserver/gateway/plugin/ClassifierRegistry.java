@@ -40,6 +40,7 @@ public final class ClassifierRegistry {
     });
     private final PluginLoader loader;
     private final Listener listener;
+    private final CpuBudget budget;
     private volatile boolean initialLoadDone;
 
     /** Told when a classifier version starts or stops serving and when a jar fails. */
@@ -54,6 +55,7 @@ public final class ClassifierRegistry {
     public ClassifierRegistry(PluginLoader loader, Listener listener) {
         this.loader = loader;
         this.listener = listener;
+        this.budget = new CpuBudget(loader.onnx());
     }
 
     public Optional<LoadedClassifier> find(String name) {
@@ -154,6 +156,11 @@ public final class ClassifierRegistry {
                 // the jar it was served from is gone (renamed or replaced under another name): take over
                 statuses.computeIfPresent(owner, (k, s) -> info.name().equals(s.classifier()) ? null : s);
             }
+        }
+        Optional<String> overBudget = budget.check(info, serving.values());
+        if (overBudget.isPresent()) {
+            loaded.close(0);
+            return fail(file, info, overBudget.get());
         }
         LoadedClassifier previous = serving.put(info.name(), loaded);
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),

@@ -3,6 +3,8 @@ package dev.mlserver.gateway.plugin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.cache.PredictionCache;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,7 @@ public final class LoadedClassifier {
     private final String pluginId;
     private final byte[] metadataJson;
     private final ObjectNode metadata;
+    private final PredictionCache cache;
     private final Runnable releaseCopy;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final AtomicBoolean retiring = new AtomicBoolean();
@@ -37,7 +40,9 @@ public final class LoadedClassifier {
     private static final int CLOSED = Integer.MIN_VALUE;
 
     LoadedClassifier(ClassifierInfo info, Classifier classifier, Bulkhead bulkhead,
-                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson, Runnable releaseCopy) {
+                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson, Runnable releaseCopy,
+                     PredictionCache cache) {
+        this.cache = cache;
         this.info = info;
         this.classifier = classifier;
         this.bulkhead = bulkhead;
@@ -58,6 +63,11 @@ public final class LoadedClassifier {
 
     public Bulkhead bulkhead() {
         return bulkhead;
+    }
+
+    /** This version's prediction cache, when its mlserver.yaml turns one on. */
+    public Optional<PredictionCache> cache() {
+        return Optional.ofNullable(cache);
     }
 
     /** The response metadata block, serialised once. */

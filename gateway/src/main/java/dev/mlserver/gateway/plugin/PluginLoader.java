@@ -7,6 +7,7 @@ import dev.mlserver.api.Classifier;
 import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
@@ -76,6 +77,11 @@ public final class PluginLoader {
                 PluginIntegrity.create(config.plugins(), PluginIntegrity.Listener.NONE));
     }
 
+    /** The ONNX settings every classifier is loaded with. */
+    public GatewayConfig.Onnx onnx() {
+        return config.onnx();
+    }
+
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public LoadedClassifier load(Path jar) {
         return load(jar, read(jar));
@@ -128,8 +134,10 @@ public final class PluginLoader {
                     + "' but the manifest's Plugin-Id is '" + manifest.id() + "'");
         }
         Limits limits;
+        java.util.Optional<PredictionCache.Settings> cacheSettings;
         try {
             limits = config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits");
+            cacheSettings = PredictionCache.Settings.parse(card.get("cache"), "mlserver.yaml cache");
         } catch (ConfigException e) {
             throw new PluginLoadException(e.getMessage(), e);
         }
@@ -172,7 +180,8 @@ public final class PluginLoader {
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
             return new LoadedClassifier(info, classifier, bulkhead, plugins, pluginId,
-                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256));
+                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256),
+                    cacheSettings.map(s -> PredictionCache.create(info.version(), s)).orElse(null));
         } catch (PluginLoadException e) {
             cleanUp(plugins, pluginId, classifier);
             throw e;

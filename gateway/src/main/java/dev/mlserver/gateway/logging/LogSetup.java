@@ -1,0 +1,64 @@
+package dev.mlserver.gateway.logging;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.encoder.Encoder;
+import dev.mlserver.gateway.config.GatewayConfig;
+import java.util.Iterator;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies {@code logging.format} to the console appender of {@code logback.xml}, which starts
+ * out as JSON: the config file is read after logback has started.
+ */
+public final class LogSetup {
+    /** The appender of logback.xml whose encoder is switched. */
+    static final String CONSOLE = "CONSOLE";
+    /** The readable pattern for {@code logging.format: text}; key-value pairs at the end. */
+    static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg %kvp%n";
+
+    private LogSetup() {}
+
+    /** Switches the console to {@code format}; does nothing when logback is not the backend. */
+    public static void apply(GatewayConfig.LogFormat format) {
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        if (!(factory instanceof LoggerContext context)) {
+            return;
+        }
+        BatchingConsoleAppender console = console(context);
+        if (console == null) {
+            return;
+        }
+        boolean json = console.getEncoder() instanceof JsonLineEncoder;
+        if (json == (format == GatewayConfig.LogFormat.JSON)) {
+            return;
+        }
+        Encoder<ILoggingEvent> encoder;
+        if (format == GatewayConfig.LogFormat.JSON) {
+            encoder = new JsonLineEncoder();
+        } else {
+            PatternLayoutEncoder pattern = new PatternLayoutEncoder();
+            pattern.setPattern(TEXT_PATTERN);
+            encoder = pattern;
+        }
+        encoder.setContext(context);
+        encoder.start();
+        console.stop();
+        console.setEncoder(encoder);
+        console.start();
+    }
+
+    private static BatchingConsoleAppender console(LoggerContext context) {
+        for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+            for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {
+                if (it.next() instanceof BatchingConsoleAppender console && CONSOLE.equals(console.getName())) {
+                    return console;
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.mlserver.gateway.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.testing.TestGateway;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** Access lines of a real gateway, caught beside the console and encoded as the console would. */
+class AccessLogTest {
+    static final String IRIS = "{\"payload\": [5.1, 3.5, 1.4, 0.2]}";
+
+    final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    final Logger access = (Logger) LoggerFactory.getLogger("mlserver.access");
+
+    @BeforeEach
+    void catchLines() {
+        lines.start();
+        access.addAppender(lines);
+    }
+
+    @AfterEach
+    void release() {
+        access.detachAppender(lines);
+        LogSetup.apply(GatewayConfig.LogFormat.JSON);
+    }
+
+    Optional<JsonNode> line(String requestId) throws Exception {
+        JsonLineEncoder encoder = new JsonLineEncoder();
+        encoder.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+        encoder.start();
+        for (ILoggingEvent e : lines.list) {
+            JsonNode json = TestGateway.JSON.readTree(new String(encoder.encode(e), StandardCharsets.UTF_8));
+            if (json.path("request_id").asText().equals(requestId)) {
+                return Optional.of(json);
+            }
+        }
+        return Optional.empty();
+    }
+
+    JsonNode awaitLine(String requestId) {
+        await().atMost(Duration.ofSeconds(5)).until(() -> line(requestId).isPresent());
+        try {
+            return line(requestId).orElseThrow();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static void post(TestGateway gateway, String path, String body, String requestId) {
+        gateway.send(HttpRequest.newBuilder(gateway.uri(path)).header("Content-Type", "application/json")
+                .header("X-Request-Id", requestId).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    @Test
+    void aPredictionGetsOneLineWithRequestIdClassifierVersionStatusAndDuration() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins())) {
+            post(gateway, "/iris/predict", IRIS, "req-ok-1");
+            JsonNode line = awaitLine("req-ok-1");
+            assertThat(line.get("logger").asText()).isEqualTo("mlserver.access");
+            assertThat(line.get("classifier").asText()).isEqualTo("iris");
+            assertThat(line.get("version").asText()).isEqualTo("1.0.0");
+            assertThat(line.get("route").asText()).isEqualTo("predict");
+            assertThat(line.get("status").asInt()).isEqualTo(200);
+            assertThat(line.get("duration_ms").asDouble()).isPositive();
+            assertThat(line.has("payload")).as("payloads are not logged by default").isFalse();
+            assertThat(line.toString()).doesNotContain("5.1");
+        }
+    }
+
+    @Test
+    void anErrorLineCarriesItsCodeAndAGeneratedRequestIdIsLoggedAsReturned() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins())) {
+            var response = gateway.post("/iris/predict", "{\"payload\": [1, 2]}");
+            String id = response.headers().firstValue("X-Request-Id").orElseThrow();
+            JsonNode line = awaitLine(id);
+            assertThat(line.get("status").asInt()).isEqualTo(400);
+            assertThat(line.get("error").asText()).isEqualTo("invalid_input");
+        }
+    }
+
+    @Test
+    void payloadsAreLoggedOnlyWhenConfigured() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {log_payloads: true}\n")) {
+            post(gateway, "/iris/predict", IRIS, "req-payload-1");
+            assertThat(awaitLine("req-payload-1").get("payload").asText()).isEqualTo(IRIS);
+        }
+    }
+
+    @Test
+    void accessLinesCanBeTurnedOff() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {access_log: false}\n")) {
+            post(gateway, "/iris/predict", IRIS, "req-quiet-1");
+            post(gateway, "/iris/predict", IRIS, "req-quiet-2");
+            await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> true);
+            assertThat(lines.list).isEmpty();
+        }
+    }
+
+    @Test
+    void textFormatSwitchesTheConsoleToReadableLines() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {format: text}\n")) {
+            var console = ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).getAppender(LogSetup.CONSOLE);
+            assertThat(((BatchingConsoleAppender) console).getEncoder())
+                    .isInstanceOf(ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.mlserver.gateway.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class BatchingConsoleAppenderTest {
+    final LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    final Logger logger = context.getLogger("mlserver.batching");
+
+    BatchingConsoleAppender appender(ByteArrayOutputStream out) {
+        JsonLineEncoder encoder = new JsonLineEncoder();
+        encoder.setContext(context);
+        encoder.start();
+        BatchingConsoleAppender appender = new BatchingConsoleAppender();
+        appender.setContext(context);
+        appender.setName("test");
+        appender.setEncoder(encoder);
+        appender.setOutputStream(out);
+        appender.start();
+        return appender;
+    }
+
+    LoggingEvent event(int n) {
+        return new LoggingEvent("x", logger, Level.INFO, "line {}", null, new Object[] {n});
+    }
+
+    @Test
+    void everyLineIsWrittenInOrderAndPromptly() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BatchingConsoleAppender appender = appender(out);
+        for (int i = 0; i < 1000; i++) {
+            appender.doAppend(event(i));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == 1000);
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        for (int i = 0; i < 1000; i++) {
+            assertThat(lines[i]).contains("\"msg\":\"line " + i + "\"");
+        }
+        appender.stop();
+    }
+
+    @Test
+    void stoppingWritesWhatIsStillQueued() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BatchingConsoleAppender appender = appender(out);
+        for (int i = 0; i < 100; i++) {
+            appender.doAppend(event(i));
+        }
+        appender.stop();
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().count()).isEqualTo(100);
+    }
+}
