@@ -94,6 +94,9 @@ public final class Gateway {
                 .setHost(config.server().host())
                 .setPort(listenPort)
                 .setCompressionSupported(false)
+                // HTTP/1.1 only: no h2c upgrade (a JDK client's upgrade of a request with a body
+                // was seen to stall until the idle timeout); HTTP/2 belongs to the mesh in front
+                .setHttp2ClearTextEnabled(false)
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16384)
                 .setIdleTimeout(120);
