@@ -9,7 +9,6 @@ import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,11 +49,7 @@ import java.util.Map;
             }
         }
         float[][] probabilities = model.runFloats(Map.of("text", Tensors.strings(texts, texts.length)), "probabilities");
-        List<Prediction> out = new ArrayList<>(probabilities.length);
-        for (float[] row : probabilities) {
-            out.add(Prediction.of(labels, row));
-        }
-        return out;
+        return Prediction.all(labels, probabilities);
     }
 
     @Override

@@ -18,6 +18,15 @@ public record Prediction(String label, Map<String, Double> probabilities) {
         probabilities = Collections.unmodifiableMap(new LinkedHashMap<>(probabilities));
     }
 
+    /** One prediction per row of probabilities, each row in the order of {@code labels}. */
+    public static List<Prediction> all(List<String> labels, float[][] rows) {
+        List<Prediction> out = new java.util.ArrayList<>(rows.length);
+        for (float[] row : rows) {
+            out.add(of(labels, row));
+        }
+        return out;
+    }
+
     /** The prediction for {@code probabilities} given in the order of {@code labels}. */
     public static Prediction of(List<String> labels, float[] probabilities) {
         if (labels.size() != probabilities.length) {

@@ -92,17 +92,7 @@ public final class AdminRoutes {
     }
 
     private static ObjectNode plugin(PluginStatus s) {
-        ObjectNode p = Json.MAPPER.createObjectNode();
-        p.put("jar", s.jar());
-        p.put("state", s.state().wire());
-        p.put("classifier", s.classifier());
-        p.put("version", s.version());
-        p.put("sha256", s.sha256());
-        if (s.reason() != null) {
-            p.put("reason", s.reason());
-        }
-        p.put("since", s.since().toString());
-        return p;
+        return Responses.pluginStatus(s);
     }
 
     private static ObjectNode version(LoadedClassifier c) {

@@ -91,15 +91,7 @@ final class DevRoutes {
             classifiers.add(classifier(c));
         }
         ArrayNode plugins = out.putArray("plugins");
-        for (PluginStatus s : registry.statuses()) {
-            ObjectNode p = plugins.addObject();
-            p.put("jar", s.jar());
-            p.put("state", s.state().wire());
-            p.put("classifier", s.classifier());
-            p.put("version", s.version());
-            p.put("reason", s.reason());
-            p.put("since", s.since().toString());
-        }
+        registry.statuses().forEach(s -> plugins.add(Responses.pluginStatus(s)));
         Responses.send(ctx.response(), 200, Responses.json(out));
     }
 

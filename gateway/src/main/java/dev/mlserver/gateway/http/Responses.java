@@ -61,6 +61,21 @@ final class Responses {
         return json(root);
     }
 
+    /** One plugin jar's state as every route shows it: jar, state, classifier, version, sha256, reason, since. */
+    static com.fasterxml.jackson.databind.node.ObjectNode pluginStatus(dev.mlserver.gateway.plugin.PluginStatus s) {
+        var p = Json.MAPPER.createObjectNode();
+        p.put("jar", s.jar());
+        p.put("state", s.state().wire());
+        p.put("classifier", s.classifier());
+        p.put("version", s.version());
+        p.put("sha256", s.sha256());
+        if (s.reason() != null) {
+            p.put("reason", s.reason());
+        }
+        p.put("since", s.since().toString());
+        return p;
+    }
+
     static Buffer json(Object value) {
         try {
             return Buffer.buffer(Json.MAPPER.writeValueAsBytes(value));

@@ -199,18 +199,7 @@ public final class Routes {
         ArrayNode list = out.putArray("classifiers");
         registry.serving().forEach(c -> list.add(description(c, false)));
         ArrayNode plugins = out.putArray("plugins");
-        for (PluginStatus s : registry.statuses()) {
-            ObjectNode p = plugins.addObject();
-            p.put("jar", s.jar());
-            p.put("state", s.state().wire());
-            p.put("classifier", s.classifier());
-            p.put("version", s.version());
-            p.put("sha256", s.sha256());
-            if (s.reason() != null) {
-                p.put("reason", s.reason());
-            }
-            p.put("since", s.since().toString());
-        }
+        registry.statuses().forEach(s -> plugins.add(Responses.pluginStatus(s)));
         ok(ctx, out);
     }
 

@@ -11,7 +11,6 @@ import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
 import dev.mlserver.examples.text.SentenceEncoder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.pf4j.Extension;
@@ -68,11 +67,7 @@ public class EncoderHeadClassifier implements Classifier {
             embeddings[i] = encoder.embed(texts[i]);
         }
         float[][] probabilities = head.runFloats(Map.of(headInput, Tensors.floats(embeddings)), "probabilities");
-        List<Prediction> out = new ArrayList<>(probabilities.length);
-        for (float[] row : probabilities) {
-            out.add(Prediction.of(labels, row));
-        }
-        return out;
+        return Prediction.all(labels, probabilities);
     }
 
     @Override

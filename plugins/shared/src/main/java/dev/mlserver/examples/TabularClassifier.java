@@ -8,7 +8,6 @@ import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Tabular;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.pf4j.Extension;
@@ -45,11 +44,7 @@ public class TabularClassifier implements Classifier {
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
         float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.floats(input.rows(instances))), outputName);
-        List<Prediction> out = new ArrayList<>(probabilities.length);
-        for (float[] row : probabilities) {
-            out.add(Prediction.of(labels, row));
-        }
-        return out;
+        return Prediction.all(labels, probabilities);
     }
 
     @Override

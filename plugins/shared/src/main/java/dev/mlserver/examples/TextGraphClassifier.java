@@ -11,7 +11,6 @@ import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.pf4j.Extension;
@@ -65,11 +64,7 @@ public class TextGraphClassifier implements Classifier {
             }
         }
         float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.strings(texts, texts.length)), outputName);
-        List<Prediction> out = new ArrayList<>(probabilities.length);
-        for (float[] row : probabilities) {
-            out.add(Prediction.of(labels, row));
-        }
-        return out;
+        return Prediction.all(labels, probabilities);
     }
 
     /** What the model is given for {@code text}: sanitised for native code, then cut to {@code maxChars}. */
