@@ -75,6 +75,10 @@ class PluginLoadingTest {
             assertThat(reasons.get("cold.jar")).contains("warm-up");
             assertThat(reasons.get("noclassifier.jar")).contains("declares no Classifier extension");
             assertThat(gateway.post("/refuses/predict", "{\"payload\": {\"x\": 2}}").statusCode()).isEqualTo(404);
+            JsonNode refused = StreamSupport.stream(TestGateway.json(gateway.get("/classifiers")).get("plugins").spliterator(), false)
+                    .filter(p -> p.get("jar").asText().equals("refuses.jar")).findFirst().orElseThrow();
+            assertThat(refused.get("classifier").asText()).isEqualTo("refuses");
+            assertThat(refused.get("version").asText()).isEqualTo("1.0.0");
             assertThat(gateway.get("/metrics").body()).contains("mlserver_plugin_loads_total{result=\"failure\"} 6");
         }
     }

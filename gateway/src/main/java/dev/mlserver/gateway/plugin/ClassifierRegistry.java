@@ -141,7 +141,8 @@ public final class ClassifierRegistry {
         try {
             loaded = loader.load(jar, bytes);
         } catch (PluginLoadException e) {
-            return fail(file, PluginLoader.sha256(bytes), null, e.getMessage());
+            return fail(file, PluginLoader.sha256(bytes), e.manifest().map(PluginManifest::id).orElse(null),
+                    e.manifest().map(PluginManifest::version).orElse(null), e.getMessage());
         }
         ClassifierInfo info = loaded.info();
         LoadedClassifier current = serving.get(info.name());
@@ -237,13 +238,14 @@ public final class ClassifierRegistry {
     }
 
     private PluginStatus fail(String file, ClassifierInfo info, String reason) {
-        return fail(file, info == null ? null : info.jarSha256(), info, reason);
+        return fail(file, info == null ? null : info.jarSha256(), info == null ? null : info.name(),
+                info == null ? null : info.version(), reason);
     }
 
-    private PluginStatus fail(String file, String sha256, ClassifierInfo info, String reason) {
+    private PluginStatus fail(String file, String sha256, String classifier, String version, String reason) {
         LOG.error("plugin {} failed: {}", file, reason);
-        PluginStatus status = new PluginStatus(file, sha256, PluginStatus.State.FAILED,
-                info == null ? null : info.name(), info == null ? null : info.version(), reason, Instant.now());
+        PluginStatus status = new PluginStatus(file, sha256, PluginStatus.State.FAILED, classifier, version, reason,
+                Instant.now());
         statuses.put(file, status);
         listener.failed(file, reason);
         return status;

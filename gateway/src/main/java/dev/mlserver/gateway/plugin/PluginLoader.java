@@ -103,6 +103,10 @@ public final class PluginLoader {
         Path copy = privateCopy(bytes, sha256);
         try {
             return load(jar, sha256, copy);
+        } catch (PluginLoadException e) {
+            PluginLoadException named = e.of(PluginManifest.peek(copy));
+            releaseCopy(sha256);
+            throw named;
         } catch (RuntimeException | Error e) {
             releaseCopy(sha256);
             throw e;

@@ -39,6 +39,15 @@ public record PluginManifest(
                 trimmed(a.getValue("Build-Time")), "true".equals(trimmed(a.getValue("Git-Dirty"))));
     }
 
+    /** The manifest of {@code jar} when it is a readable plugin jar; empty otherwise. */
+    public static Optional<PluginManifest> peek(java.nio.file.Path jar) {
+        try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+            return file.getManifest() == null ? Optional.empty() : Optional.of(read(file.getManifest()));
+        } catch (java.io.IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /**
      * The tag among {@code tags} that names this classifier at this version, in any of the
      * hierarchical formats: {@code <name>-v<version>}, {@code classifiers/<name>/v<version>},

@@ -165,7 +165,8 @@ class DevCommandsTest {
     void statusShowsAFailedPluginWithItsReasonAndExits1() {
         Run run = run("status", "--url", url(mixed));
         assertThat(run.exit()).isEqualTo(1);
-        assertThat(run.out()).containsPattern("\nbroken\\.jar +- .* failed ")
+        // the failed jar's manifest names its classifier and version
+        assertThat(run.out()).containsPattern("\nbroken +1\\.0\\.0 .* failed ")
                 .contains("broken.jar failed: ", "fixture refuses to open");
     }
 
