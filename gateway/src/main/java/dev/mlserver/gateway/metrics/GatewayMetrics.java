@@ -103,6 +103,14 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .setRegistryName("mlserver-" + INSTANCES.incrementAndGet());
     }
 
+    /**
+     * The Vert.x metrics factory for a Vert.x built with {@link #vertxOptions}: vertx-micrometer-metrics,
+     * with HTTP server requests recorded by the cheaper {@link HttpServerRequestMetrics}.
+     */
+    public io.vertx.core.spi.VertxMetricsFactory vertxMetricsFactory() {
+        return LeanVertxMetrics.factory(registry);
+    }
+
     private void secondsCounters() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
