@@ -137,7 +137,11 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
         }
         for (ILoggingEvent e : batch) {
             try {
-                bytes.writeBytes(encoder.encode(e));
+                if (encoder instanceof JsonLineEncoder json) {
+                    json.encodeTo(e, bytes);
+                } else {
+                    bytes.writeBytes(encoder.encode(e));
+                }
             } catch (RuntimeException failure) {
                 addError("cannot encode a log event", failure);
             }
