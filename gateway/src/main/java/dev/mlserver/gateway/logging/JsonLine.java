@@ -14,6 +14,8 @@ import java.util.Arrays;
 final class JsonLine {
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static volatile Second second = new Second(Long.MIN_VALUE, new byte[0]);
+    private static final int MAX_NAMES = 512;
+    private static final java.util.Map<String, byte[]> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private byte[] buf;
     private int len;
@@ -101,35 +103,57 @@ final class JsonLine {
     }
 
     private void field(String name) {
+        byte[] quoted = NAMES.get(name);
+        if (quoted == null) {
+            quoted = quotedName(name);
+        }
+        ensure(quoted.length + 1);
         if (!first) {
-            ensure(1);
             buf[len++] = ',';
         }
         first = false;
-        string(name);
-        ensure(1);
-        buf[len++] = ':';
+        System.arraycopy(quoted, 0, buf, len, quoted.length);
+        len += quoted.length;
+    }
+
+    /** {@code "name":} as bytes; kept for the few hundred names a process logs with. */
+    private static byte[] quotedName(String name) {
+        JsonLine line = new JsonLine(name.length() + 8);
+        line.len = 0;
+        line.string(name);
+        line.buf[line.len++] = ':';
+        byte[] quoted = Arrays.copyOf(line.buf, line.len);
+        if (NAMES.size() < MAX_NAMES) {
+            NAMES.put(name, quoted);
+        }
+        return quoted;
     }
 
     /** ASCII text as it is. */
+    @SuppressWarnings("deprecation")
     private void raw(String ascii) {
         int n = ascii.length();
         ensure(n);
-        for (int i = 0; i < n; i++) {
-            buf[len++] = (byte) ascii.charAt(i);
-        }
+        ascii.getBytes(0, n, buf, len);
+        len += n;
     }
 
+    @SuppressWarnings("deprecation")
     private void string(String s) {
         int n = s.length();
         ensure(n + 2);
         buf[len++] = '"';
-        for (int i = 0; i < n; i++) {
+        int plain = 0;
+        while (plain < n && plain(s.charAt(plain))) {
+            plain++;
+        }
+        // the plain ASCII head (usually the whole string) in one copy
+        s.getBytes(0, plain, buf, len);
+        len += plain;
+        for (int i = plain; i < n; i++) {
             char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                if (len == buf.length) {
-                    ensure(1);
-                }
+            if (plain(c)) {
+                ensure(1);
                 buf[len++] = (byte) c;
             } else {
                 i = special(s, i, c);
@@ -137,6 +161,10 @@ final class JsonLine {
         }
         ensure(1);
         buf[len++] = '"';
+    }
+
+    private static boolean plain(char c) {
+        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
     }
 
     /** Writes an escaped or multi-byte character at {@code i}; returns the index of its last char. */
