@@ -19,8 +19,8 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
 CONCURRENCY=${CONCURRENCY:-"1 16 64"}
-GATEWAY_PORT=8221
-BARE_PORT=8222
+GATEWAY_PORT=${GATEWAY_PORT:-8221}
+BARE_PORT=${BARE_PORT:-8222}
 PLUGINS=${PLUGINS:-plugins/target/plugins}
 out=bench/target
 mkdir -p "$out/bodies" "$out/requests" "$out/wrk" bench/results
@@ -132,7 +132,7 @@ done
 
 if [[ "${PROFILE:-0}" == 1 ]]; then
   first=${classifiers%% *}
-  jcmd "$gateway_pid" JFR.start name=bench settings=profile filename="$PWD/$out/gateway.jfr" >/dev/null
+  jcmd "$gateway_pid" JFR.start name=bench settings="$PWD/bench/sampling.jfc" filename="$PWD/$out/gateway.jfr" >/dev/null
   line=$(run gateway "$first" 16 "$DURATION")
   jcmd "$gateway_pid" JFR.stop name=bench >/dev/null
   echo "profiled run c=16 $first: $line; recording $out/gateway.jfr" >&2

@@ -19,7 +19,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -63,7 +62,7 @@ public final class Gateway {
         this.vertx = Vertx.builder()
                 .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(false)
                         .setMetricsOptions(metrics.vertxOptions()))
-                .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+                .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = workDir(config);
         PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,

@@ -120,6 +120,11 @@ class HttpContractTest {
     }
 
     @Test
+    void aDuplicateKeyInTheBodyIs400() {
+        assertError(gateway.post("/iris/predict", "{\"payload\": [1,2,3,4], \"payload\": [5,6,7,8]}"), 400, "invalid_json");
+    }
+
+    @Test
     void wrongShapesAre400WithAMessage() {
         assertError(gateway.post("/iris/predict", "[]"), 400, "invalid_input");
         assertError(gateway.post("/iris/predict", "{}"), 400, "invalid_input");

@@ -3,6 +3,7 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +26,8 @@ public final class Json {
                         .maxStringLength(MAX_STRING_LENGTH)
                         .build())
                 .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                // same doubles, parsed in a fraction of the time (tabular payloads are mostly numbers)
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .build();
         return new ObjectMapper(factory)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)

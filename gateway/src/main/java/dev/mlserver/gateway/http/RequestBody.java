@@ -3,6 +3,7 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import io.vertx.core.buffer.Buffer;
@@ -17,6 +18,9 @@ import java.util.List;
  * not a list of numbers; a payload array of anything else is a list of instances.
  */
 final class RequestBody {
+    /** The mapper's tree reader, built once rather than on every request. */
+    private static final ObjectReader TREE = Json.MAPPER.readerFor(JsonNode.class);
+
     private RequestBody() {}
 
     static List<JsonNode> instances(Buffer body, int maxBatch) {
@@ -25,7 +29,7 @@ final class RequestBody {
         }
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(body.getBytes());
+            root = TREE.readTree(body.getBytes());
         } catch (StreamConstraintsException e) {
             throw invalid(ErrorCode.INVALID_JSON, "the JSON body exceeds a limit: " + e.getOriginalMessage());
         } catch (JacksonException e) {

@@ -21,7 +21,7 @@ final class RequestIds {
     private RequestIds() {}
 
     static void assign(RoutingContext ctx) {
-        String given = ctx.request().getHeader(HEADER);
+        String given = ctx.request().getHeader(HEADER_NAME);
         String id = given != null && SANE.matcher(given).matches() ? given : new UUID(PREFIX, COUNTER.getAndIncrement()).toString();
         ctx.put(KEY, id);
         ctx.response().putHeader(HEADER_NAME, id);

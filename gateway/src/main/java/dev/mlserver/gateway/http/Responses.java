@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -24,9 +25,10 @@ final class Responses {
     static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs,
                               boolean cached) {
         ByteArrayBuilder out = new ByteArrayBuilder(256 + metadataJson.length);
+        // the frame and the pre-serialised metadata are copied as bytes; only the predictions are generated
+        out.write(PREDICTIONS);
         try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("predictions");
+            g.writeStartArray();
             for (Prediction p : predictions) {
                 if (probabilities) {
                     g.writeStartObject();
@@ -39,17 +41,27 @@ final class Responses {
                 }
             }
             g.writeEndArray();
-            g.writeFieldName("metadata");
-            g.writeRawValue(new String(metadataJson, java.nio.charset.StandardCharsets.UTF_8));
-            g.writeNumberField("time_ms", Math.round(timeMs * 1000) / 1000.0);
-            if (cached) {
-                g.writeBooleanField("cached", true);
-            }
-            g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        out.write(METADATA);
+        out.write(metadataJson);
+        out.write(TIME_MS);
+        out.write(Double.toString(Math.round(timeMs * 1000) / 1000.0).getBytes(StandardCharsets.US_ASCII));
+        if (cached) {
+            out.write(CACHED);
+        }
+        out.write('}');
         return Buffer.buffer(out.toByteArray());
+    }
+
+    private static final byte[] PREDICTIONS = ascii("{\"predictions\":");
+    private static final byte[] METADATA = ascii(",\"metadata\":");
+    private static final byte[] TIME_MS = ascii(",\"time_ms\":");
+    private static final byte[] CACHED = ascii(",\"cached\":true");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     static Buffer error(ErrorCode code, String message, JsonNode metadata) {

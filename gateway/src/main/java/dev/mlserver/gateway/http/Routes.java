@@ -69,8 +69,7 @@ public final class Routes {
 
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
-        router.route().handler(new AccessLog(metrics, config.logging(), draining));
-        router.route().handler(PathGuard::check);
+        router.route().handler(new AccessLog(metrics, config.logging(), draining)).handler(PathGuard::check);
         AuthHandler.create(config, metrics.registry()).ifPresent(auth -> router.route().handler(auth));
         router.get("/health/live").handler(ctx -> ok(ctx, Json.MAPPER.createObjectNode().put("status", "live")));
         router.get("/health/ready").handler(this::ready);

@@ -4,12 +4,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.encoder.EncoderBase;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
-import java.io.IOException;
-import java.time.Instant;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.event.KeyValuePair;
 
@@ -19,7 +15,6 @@ import org.slf4j.event.KeyValuePair;
  * {@code error} and {@code stack} when it carries an exception.
  */
 public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
-    private static final JsonFactory FACTORY = new JsonFactory();
     private static final byte[] EMPTY = new byte[0];
 
     @Override
@@ -34,51 +29,40 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-        ByteArrayBuilder out = new ByteArrayBuilder(256);
-        try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            g.writeStringField("ts", Instant.ofEpochMilli(event.getTimeStamp()).toString());
-            g.writeStringField("level", event.getLevel().toString());
-            g.writeStringField("logger", event.getLoggerName());
-            g.writeStringField("thread", event.getThreadName());
-            g.writeStringField("msg", event.getFormattedMessage());
-            if (event.getKeyValuePairs() != null) {
-                for (KeyValuePair kv : event.getKeyValuePairs()) {
-                    g.writeFieldName(kv.key);
-                    value(g, kv.value);
-                }
-            }
-            Map<String, String> mdc = event.getMDCPropertyMap();
-            if (mdc != null) {
-                for (Map.Entry<String, String> e : mdc.entrySet()) {
-                    g.writeStringField(e.getKey(), e.getValue());
-                }
-            }
-            IThrowableProxy error = event.getThrowableProxy();
-            if (error != null) {
-                g.writeStringField("error", error.getClassName() + ": " + error.getMessage());
-                g.writeStringField("stack", ThrowableProxyUtil.asString(error));
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            // a ByteArrayBuilder does not fail; keep the line rather than lose the event
-            return ("{\"msg\":\"unencodable log event\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-        out.append('\n');
-        return out.toByteArray();
+        return line(event).toByteArray();
     }
 
-    private static void value(JsonGenerator g, Object v) throws IOException {
-        if (v == null) {
-            g.writeNull();
-        } else if (v instanceof Integer || v instanceof Long || v instanceof Short) {
-            g.writeNumber(((Number) v).longValue());
-        } else if (v instanceof Double || v instanceof Float) {
-            g.writeNumber(((Number) v).doubleValue());
-        } else if (v instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else {
-            g.writeString(v.toString());
+    /** Encodes {@code event} onto the end of {@code out}, without an intermediate array. */
+    void encodeTo(ILoggingEvent event, ByteArrayOutputStream out) {
+        line(event).writeTo(out);
+    }
+
+    private static JsonLine line(ILoggingEvent event) {
+        JsonLine line = new JsonLine(384);
+        line.timestampField("ts", event.getTimeStamp())
+                .stringField("level", event.getLevel().toString())
+                .stringField("logger", event.getLoggerName())
+                .stringField("thread", event.getThreadName())
+                .stringField("msg", event.getFormattedMessage());
+        List<KeyValuePair> pairs = event.getKeyValuePairs();
+        if (pairs != null) {
+            for (int i = 0; i < pairs.size(); i++) {
+                KeyValuePair kv = pairs.get(i);
+                line.valueField(kv.key, kv.value);
+            }
         }
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        if (mdc != null && !mdc.isEmpty()) {
+            for (Map.Entry<String, String> e : mdc.entrySet()) {
+                line.stringField(e.getKey(), e.getValue());
+            }
+        }
+        IThrowableProxy error = event.getThrowableProxy();
+        if (error != null) {
+            line.stringField("error", error.getClassName() + ": " + error.getMessage());
+            line.stringField("stack", ThrowableProxyUtil.asString(error));
+        }
+        line.endLine();
+        return line;
     }
 }

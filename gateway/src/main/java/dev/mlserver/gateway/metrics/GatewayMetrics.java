@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The gateway's Prometheus metrics. Label values come only from loaded classifiers and fixed
@@ -67,8 +68,8 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> latencyTimers = new ConcurrentHashMap<>();
+    /** By classifier name: the meters of the version that last answered. */
+    private final Map<String, RouteMeters> routeMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
     private final Counter loadsOk;
@@ -103,6 +104,14 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .setRegistryName("mlserver-" + INSTANCES.incrementAndGet());
     }
 
+    /**
+     * The Vert.x metrics factory for a Vert.x built with {@link #vertxOptions}: vertx-micrometer-metrics,
+     * with HTTP server requests recorded by the cheaper {@link HttpServerRequestMetrics}.
+     */
+    public io.vertx.core.spi.VertxMetricsFactory vertxMetricsFactory() {
+        return LeanVertxMetrics.factory(registry);
+    }
+
     private void secondsCounters() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
@@ -127,18 +136,69 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     /** Records one finished request to a classifier route. */
     public void request(LoadedClassifier classifier, String route, int status, long nanos) {
         ClassifierInfo info = classifier.info();
-        String base = info.name() + '\0' + info.version() + '\0' + route;
-        requestCounters.computeIfAbsent(base + '\0' + status, k -> Counter.builder("mlserver_requests")
-                .description("Requests to classifier routes")
-                .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route, "status", Integer.toString(status)))
-                .register(registry)).increment();
-        latencyTimers.computeIfAbsent(base, k -> Timer.builder("mlserver_request_duration")
-                .description("Time from request to response of classifier routes")
-                .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route))
-                .serviceLevelObjectives(BUCKETS)
-                .minimumExpectedValue(BUCKETS[0])
-                .maximumExpectedValue(BUCKETS[BUCKETS.length - 1])
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        RouteMeters meters = routeMeters.get(info.name());
+        if (meters == null || meters.info != info) {
+            meters = new RouteMeters(info);
+            routeMeters.put(info.name(), meters);
+        }
+        meters.record(route, status, nanos);
+    }
+
+    /**
+     * The request counters and latency timers of one classifier version, found by route and status
+     * without building a key per request. Meters are registered on first use; registering again
+     * (a race, or a new instance for the same version) gives the same meters back.
+     */
+    private final class RouteMeters {
+        static final List<String> ROUTES = List.of("predict", "predict_proba", "ready", "describe");
+        static final int STATUSES = 1000;
+
+        final ClassifierInfo info;
+        final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(ROUTES.size() * STATUSES);
+        final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(ROUTES.size());
+
+        RouteMeters(ClassifierInfo info) {
+            this.info = info;
+        }
+
+        void record(String route, int status, long nanos) {
+            int r = ROUTES.indexOf(route);
+            if (r < 0 || status < 0 || status >= STATUSES) {
+                counter(route, status).increment();
+                timer(route).record(nanos, TimeUnit.NANOSECONDS);
+                return;
+            }
+            Counter counter = counters.get(r * STATUSES + status);
+            if (counter == null) {
+                counter = counter(route, status);
+                counters.set(r * STATUSES + status, counter);
+            }
+            counter.increment();
+            Timer timer = timers.get(r);
+            if (timer == null) {
+                timer = timer(route);
+                timers.set(r, timer);
+            }
+            timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        private Counter counter(String route, int status) {
+            return Counter.builder("mlserver_requests")
+                    .description("Requests to classifier routes")
+                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route,
+                            "status", Integer.toString(status)))
+                    .register(registry);
+        }
+
+        private Timer timer(String route) {
+            return Timer.builder("mlserver_request_duration")
+                    .description("Time from request to response of classifier routes")
+                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route))
+                    .serviceLevelObjectives(BUCKETS)
+                    .minimumExpectedValue(BUCKETS[0])
+                    .maximumExpectedValue(BUCKETS[BUCKETS.length - 1])
+                    .register(registry);
+        }
     }
 
     /** Records prediction-cache lookups of one request: instances answered from the cache and not. */
@@ -233,8 +293,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                 .toList();
         meters.forEach(registry::remove);
         String prefix = info.name() + '\0' + info.version() + '\0';
-        requestCounters.keySet().removeIf(k -> k.startsWith(prefix));
-        latencyTimers.keySet().removeIf(k -> k.startsWith(prefix));
+        routeMeters.values().removeIf(m -> m.info.name().equals(info.name()) && m.info.version().equals(info.version()));
         cacheCounters.keySet().removeIf(k -> k.startsWith(prefix));
     }
 

@@ -50,6 +50,35 @@ class BatchingConsoleAppenderTest {
     }
 
     @Test
+    void aSteadyStreamOfLinesIsWrittenOncePerLingerNotOncePerLine() {
+        CountingStream out = new CountingStream();
+        BatchingConsoleAppender appender = appender(out);
+        int lines = 200;
+        long start = System.nanoTime();
+        for (int i = 0; i < lines; i++) {
+            appender.doAppend(event(i));
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        await().atMost(Duration.ofSeconds(5)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == lines);
+        // one write when the first line wakes the writer, then at most one per linger period
+        assertThat((long) out.writes).as("writes for %d lines over %d ms", lines, elapsedMs)
+                .isLessThanOrEqualTo(elapsedMs / BatchingConsoleAppender.LINGER_MS + 3);
+        appender.stop();
+    }
+
+    /** Counts the writes it is given. */
+    static final class CountingStream extends ByteArrayOutputStream {
+        volatile int writes;
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            writes++;
+            super.write(b, off, len);
+        }
+    }
+
+    @Test
     void stoppingWritesWhatIsStillQueued() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BatchingConsoleAppender appender = appender(out);

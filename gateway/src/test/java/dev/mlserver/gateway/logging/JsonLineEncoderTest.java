@@ -52,4 +52,44 @@ class JsonLineEncoderTest {
         assertThat(json.get("error").asText()).isEqualTo("java.lang.IllegalStateException: boom");
         assertThat(json.get("stack").asText()).contains("JsonLineEncoderTest");
     }
+
+    @Test
+    void stringsAreEscapedAndEncodedAsUtf8() throws Exception {
+        String text = "quote \" backslash \\ tab \t nul \u0000 bell \u0007 del \u007f é € 😀 end";
+        LoggingEvent event = new LoggingEvent("x", logger, Level.INFO, "m", null, null);
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("text", text));
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("lone", "a\ud800b"));
+        String line = encode(event);
+        assertThat(line.substring(0, line.length() - 1)).doesNotContain("\n").doesNotContain("\t");
+        JsonNode json = JSON.readTree(line);
+        assertThat(json.get("text").asText()).isEqualTo(text);
+        assertThat(json.get("lone").asText()).isEqualTo("a\ufffdb");
+    }
+
+    @Test
+    void theTimestampReadsAsInstantWritesIt() throws Exception {
+        for (long millis : new long[] {1_790_000_000_000L, 1_790_000_000_007L, 1_790_000_000_120L, 1_790_000_001_999L}) {
+            LoggingEvent event = new LoggingEvent("x", logger, Level.INFO, "m", null, null);
+            event.setTimeStamp(millis);
+            assertThat(JSON.readTree(encode(event)).get("ts").asText())
+                    .isEqualTo(java.time.Instant.ofEpochMilli(millis).toString());
+        }
+    }
+
+    @Test
+    void numbersBooleansAndNullsKeepTheirJsonTypes() throws Exception {
+        LoggingEvent event = new LoggingEvent("x", logger, Level.INFO, "m", null, null);
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("long", Long.MIN_VALUE));
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("double", 0.001));
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("nan", Double.NaN));
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("no", false));
+        event.addKeyValuePair(new org.slf4j.event.KeyValuePair("nothing", null));
+        JsonNode json = JSON.readTree(encode(event));
+        assertThat(json.get("long").asLong()).isEqualTo(Long.MIN_VALUE);
+        assertThat(json.get("double").isDouble()).isTrue();
+        assertThat(json.get("double").asDouble()).isEqualTo(0.001);
+        assertThat(json.get("nan").asText()).isEqualTo("NaN");
+        assertThat(json.get("no").isBoolean()).isTrue();
+        assertThat(json.get("nothing").isNull()).isTrue();
+    }
 }

@@ -110,6 +110,28 @@ class MetricsTest {
     }
 
     @Test
+    void httpServerRequestsAreCountedOnceByMethodAndCodeAndLeaveNoneActive() {
+        String ok = "vertx_http_server_requests_total{code=\"200\",method=\"POST\"}";
+        String notFound = "vertx_http_server_requests_total{code=\"404\",method=\"POST\"}";
+        String time = "vertx_http_server_response_time_seconds_count{code=\"200\",method=\"POST\"}";
+        double okBefore = value(ok);
+        double notFoundBefore = value(notFound);
+        double timeBefore = value(time);
+        for (int i = 0; i < 3; i++) {
+            gateway.post("/iris/predict", IRIS);
+        }
+        gateway.post("/no-such-classifier/predict", IRIS);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(value(ok)).isEqualTo(okBefore + 3);
+            assertThat(value(notFound)).isEqualTo(notFoundBefore + 1);
+            assertThat(value(time)).isEqualTo(timeBefore + 3);
+            assertThat(value("vertx_http_server_active_requests{method=\"POST\"}")).isZero();
+        });
+        assertThat(value("vertx_http_server_request_bytes_sum{method=\"POST\"}")).isPositive();
+        assertThat(value("vertx_http_server_response_bytes_sum{code=\"200\",method=\"POST\"}")).isPositive();
+    }
+
+    @Test
     void requestsToUnknownPathsMethodsAndClassifiersCreateNoSeries() {
         // one of each kind first: the status codes they produce may add their (bounded) series once
         unknownRequests("warmup");
