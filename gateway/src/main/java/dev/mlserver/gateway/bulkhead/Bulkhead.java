@@ -15,7 +15,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * One classifier's share of the machine: at most {@code max_concurrent_predictions} run at once
@@ -32,6 +34,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Waiters are served oldest first; a newcomer only takes a free slot directly when nobody is
  * waiting. Every waiter leaves the queue exactly once, to run or to be refused ({@link Waiter#claim}).
+ *
+ * <p>Both timeouts are enforced by one periodic sweep per bulkhead, not by a timer per prediction
+ * (setting and cancelling two Vert.x timers per request, often from a worker thread, cost more
+ * than the model call of a small tabular model). The sweep runs every {@link #sweepMillis} ms
+ * (an eighth of the shorter timeout, between 5 and 250 ms) while anything is running or waiting,
+ * and stops when nothing is: so a timeout is answered at most that much after it has passed.
  */
 public final class Bulkhead {
     /** Rejection reasons, as reported to the {@link Listener} and shown in metrics. */
@@ -44,6 +52,10 @@ public final class Bulkhead {
     private final Vertx vertx;
     private final ExecutorService workers;
     private final AtomicInteger running = new AtomicInteger();
+    /** The predictions holding a slot, each in its own cell, for the sweep to check their run time. */
+    private final AtomicReferenceArray<Waiter<?>> slots;
+    private final long sweepMillis;
+    private final AtomicBoolean sweeping = new AtomicBoolean();
     private final AtomicInteger queued = new AtomicInteger();
     private final Queue<Waiter<?>> waiting = new ConcurrentLinkedQueue<>();
     private final Listener listener;
@@ -75,6 +87,13 @@ public final class Bulkhead {
         this.vertx = vertx;
         this.listener = listener;
         this.workers = Executors.newFixedThreadPool(limits.maxConcurrentPredictions(), threads(name));
+        this.slots = new AtomicReferenceArray<>(limits.maxConcurrentPredictions());
+        this.sweepMillis = sweepMillis(limits);
+    }
+
+    /** How often timeouts are checked: an eighth of the shorter timeout, between 5 and 250 ms. */
+    static long sweepMillis(Limits limits) {
+        return Math.max(5, Math.min(250, Math.min(limits.timeoutMs(), limits.queueTimeoutMs()) / 8));
     }
 
     public static Bulkhead create(String name, Limits limits, Vertx vertx, Listener listener) {
@@ -123,18 +142,8 @@ public final class Bulkhead {
             return refuse(QUEUE_FULL, name + " is saturated: " + limits.maxConcurrentPredictions()
                     + " running and " + limits.maxQueue() + " waiting");
         }
-        // the timer exists before the waiter is visible to drain(), which cancels it
-        waiter.queueTimer = vertx.setTimer(limits.queueTimeoutMs(), id -> {
-            if (waiter.claim()) {
-                waiting.remove(waiter);
-                queued.decrementAndGet();
-                leave();
-                listener.rejected(QUEUE_TIMEOUT);
-                waiter.fail(GatewayException.saturated(
-                        name + " is saturated: no slot within " + limits.queueTimeoutMs() + " ms"));
-            }
-        });
         waiting.add(waiter);
+        sweep();
         drain();
         return waiter.promise.future();
     }
@@ -167,7 +176,6 @@ public final class Bulkhead {
         for (Waiter<?> w; (w = waiting.poll()) != null; ) {
             if (w.claim()) {
                 queued.decrementAndGet();
-                vertx.cancelTimer(w.queueTimer);
                 leave();
                 listener.rejected(SHUTTING_DOWN);
                 w.fail(GatewayException.saturated(name + " is shutting down"));
@@ -221,7 +229,6 @@ public final class Bulkhead {
             Waiter<?> next = waiting.poll();
             if (next != null && next.claim()) {
                 queued.decrementAndGet();
-                vertx.cancelTimer(next.queueTimer);
                 start(next);
             } else {
                 // another thread took the waiter, or its queue timeout did: give the slot back
@@ -232,12 +239,15 @@ public final class Bulkhead {
 
     /** Runs a waiter that holds a slot; the slot is released when the task returns, not before. */
     private <T> void start(Waiter<T> waiter) {
-        listener.queueWait(System.nanoTime() - waiter.enqueued);
-        waiter.runTimer = vertx.setTimer(limits.timeoutMs(), id -> {
-            if (waiter.fail(GatewayException.timeout(limits.timeoutMs()))) {
-                listener.timedOut();
+        waiter.started = System.nanoTime();
+        listener.queueWait(waiter.started - waiter.enqueued);
+        // a slot holder always finds a free cell: a cell is emptied before its slot is given back
+        for (int i = 0; waiter.cell < 0; i = (i + 1) % slots.length()) {
+            if (slots.compareAndSet(i, null, waiter)) {
+                waiter.cell = i;
             }
-        });
+        }
+        sweep();
         try {
             workers.execute(() -> {
                 try {
@@ -245,21 +255,66 @@ public final class Bulkhead {
                 } catch (Throwable t) {
                     waiter.fail(t);
                 } finally {
-                    release();
+                    release(waiter);
                 }
             });
         } catch (RejectedExecutionException shutDown) {
             listener.rejected(SHUTTING_DOWN);
             waiter.fail(GatewayException.saturated(name + " is shutting down"));
-            release();
+            release(waiter);
         }
     }
 
     /** A prediction has returned (or could not start): its slot and its admission end. */
-    private void release() {
+    private void release(Waiter<?> waiter) {
+        slots.set(waiter.cell, null);
         running.decrementAndGet();
         drain();
         leave();
+    }
+
+    /** Makes sure the sweep runs: called whenever a prediction starts or a waiter is queued. */
+    private void sweep() {
+        if (!sweeping.get() && sweeping.compareAndSet(false, true)) {
+            vertx.setPeriodic(sweepMillis, this::sweep);
+        }
+    }
+
+    /**
+     * One sweep: fails running predictions past {@code timeout_ms} (their slots stay taken until
+     * they return) and refuses waiters past {@code queue_timeout_ms}, oldest first. Stops itself
+     * once nothing runs or waits, and starts again if something came in meanwhile.
+     */
+    private void sweep(long timerId) {
+        long now = System.nanoTime();
+        long runLimit = TimeUnit.MILLISECONDS.toNanos(limits.timeoutMs());
+        for (int i = 0; i < slots.length(); i++) {
+            Waiter<?> w = slots.get(i);
+            if (w != null && now - w.started >= runLimit && w.fail(GatewayException.timeout(limits.timeoutMs()))) {
+                listener.timedOut();
+            }
+        }
+        long queueLimit = TimeUnit.MILLISECONDS.toNanos(limits.queueTimeoutMs());
+        // waiters are queued in arrival order and share one timeout: only the head can be due
+        for (Waiter<?> w; (w = waiting.peek()) != null && now - w.enqueued >= queueLimit; ) {
+            if (w.claim()) {
+                waiting.remove(w);
+                queued.decrementAndGet();
+                leave();
+                listener.rejected(QUEUE_TIMEOUT);
+                w.fail(GatewayException.saturated(name + " is saturated: no slot within " + limits.queueTimeoutMs() + " ms"));
+            } else {
+                // taken by drain() or close() between peek and claim: they remove it themselves
+                waiting.remove(w);
+            }
+        }
+        if (running.get() == 0 && queued.get() == 0) {
+            vertx.cancelTimer(timerId);
+            sweeping.set(false);
+            if (running.get() > 0 || queued.get() > 0) {
+                sweep();
+            }
+        }
     }
 
     private static ThreadFactory threads(String name) {
@@ -278,8 +333,9 @@ public final class Bulkhead {
         final Promise<T> promise = Promise.promise();
         final AtomicInteger state = new AtomicInteger();
         final AtomicInteger outcome = new AtomicInteger();
-        volatile long queueTimer = -1;
-        volatile long runTimer = -1;
+        /** When it got its slot, and which cell of {@link #slots} it holds; -1 before. */
+        volatile long started;
+        volatile int cell = -1;
 
         Waiter(Callable<T> task, Context context, long enqueued) {
             this.task = task;
@@ -292,18 +348,12 @@ public final class Bulkhead {
             return state.compareAndSet(0, 1);
         }
 
-        /**
-         * Completes the caller's future unless it already has an outcome; true when this one won.
-         * The run timer is cancelled on the caller's context in the same hop, not from the worker.
-         */
+        /** Completes the caller's future, on its context, unless it already has an outcome; true when this one won. */
         boolean complete(T result) {
             if (!outcome.compareAndSet(0, 1)) {
                 return false;
             }
-            context.runOnContext(v -> {
-                cancelRunTimer();
-                promise.complete(result);
-            });
+            context.runOnContext(v -> promise.complete(result));
             return true;
         }
 
@@ -311,17 +361,8 @@ public final class Bulkhead {
             if (!outcome.compareAndSet(0, 1)) {
                 return false;
             }
-            context.runOnContext(v -> {
-                cancelRunTimer();
-                promise.fail(error);
-            });
+            context.runOnContext(v -> promise.fail(error));
             return true;
-        }
-
-        private void cancelRunTimer() {
-            if (runTimer >= 0) {
-                context.owner().cancelTimer(runTimer);
-            }
         }
     }
 

@@ -26,7 +26,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
  * Vert.x metrics from vertx-micrometer-metrics (JVM, pools, connections, bytes, clients), except
  * the per-request HTTP server meters, which {@link HttpServerRequestMetrics} records into the same
  * series without vertx-micrometer-metrics' per-request tag lookups and gauge registration (at 50,000
- * requests a second those were an eighth of the gateway's CPU).
+ * requests a second those were an eighth of the gateway's CPU samples).
  */
 final class LeanVertxMetrics implements VertxMetrics {
     private final VertxMetrics micrometer;

@@ -124,6 +124,21 @@ class BulkheadTest {
     }
 
     @Test
+    void timeoutsAreStillEnforcedAfterAnIdleSpell() throws InterruptedException {
+        // the sweep that enforces timeouts stops when nothing runs or waits, and must start again
+        Bulkhead bulkhead = bulkhead(1, 5, 10_000, 100);
+        assertThat(get(bulkhead.submit(() -> 1))).isEqualTo(1);
+        Thread.sleep(10 * Bulkhead.sweepMillis(bulkhead.limits()));
+        CountDownLatch gate = new CountDownLatch(1);
+        long start = System.nanoTime();
+        Throwable failure = awaitFailure(bulkhead.submit(() -> gate.await(30, TimeUnit.SECONDS)));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        gate.countDown();
+        assertThat(((GatewayException) failure).code()).isEqualTo(ErrorCode.PREDICTION_TIMEOUT);
+        assertThat(tookMs).as("504 after the 100 ms timeout, within a generous 2 s").isBetween(95L, 2_000L);
+    }
+
+    @Test
     void waitersRunOldestFirst() {
         Bulkhead bulkhead = bulkhead(1, 20, 10_000, 10_000);
         CountDownLatch gate = new CountDownLatch(1);
