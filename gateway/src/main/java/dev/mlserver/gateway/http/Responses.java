@@ -22,6 +22,19 @@ final class Responses {
     private Responses() {}
 
     /** A prediction response; {@code "cached": true} is added only when the cache gave every answer. */
+    /**
+     * A model's float32 probability as its shortest float form (0.9498, not the double widening
+     * 0.9497998952865601); a true double as itself.
+     */
+    private static void writeProbability(JsonGenerator g, double value) throws IOException {
+        float narrow = (float) value;
+        if (narrow == value) {
+            g.writeNumber(narrow);
+        } else {
+            g.writeNumber(value);
+        }
+    }
+
     static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs,
                               boolean cached) {
         ByteArrayBuilder out = new ByteArrayBuilder(256 + metadataJson.length);
@@ -33,7 +46,8 @@ final class Responses {
                 if (probabilities) {
                     g.writeStartObject();
                     for (Map.Entry<String, Double> e : p.probabilities().entrySet()) {
-                        g.writeNumberField(e.getKey(), e.getValue());
+                        g.writeFieldName(e.getKey());
+                        writeProbability(g, e.getValue());
                     }
                     g.writeEndObject();
                 } else {
