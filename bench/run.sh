@@ -30,14 +30,14 @@ results=bench/results/$stamp.md
 if [[ "${1:-}" != "--no-build" ]]; then
   mvn -q -B -o -DskipTests package
 fi
-javac -proc:none -cp gateway/target/ml_server.jar -d "$out/classes" bench/BareServer.java
+javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classes" bench/BareServer.java
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # The gateway as shipped: JSON logs and access lines on (written to a file), metrics, bulkheads.
-java -jar gateway/target/ml_server.jar serve --port $GATEWAY_PORT --plugins-dir "$PLUGINS" \
+java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --plugins-dir "$PLUGINS" \
   > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
 for _ in $(seq 1 120); do
@@ -59,7 +59,7 @@ for c in $classifiers; do
     "http://127.0.0.1:$GATEWAY_PORT/$c/predict" > "$out/bodies/$c.json"
 done
 
-java -cp "gateway/target/ml_server.jar:$out/classes" BareServer $BARE_PORT "$out/bodies" > "$out/bare.log" 2>&1 &
+java -cp "gateway/runtime/target/mlserver-runtime.jar:$out/classes" BareServer $BARE_PORT "$out/bodies" > "$out/bare.log" 2>&1 &
 bare_pid=$!; pids+=("$bare_pid")
 for _ in $(seq 1 60); do
   curl -sf -X POST "http://127.0.0.1:$BARE_PORT/${classifiers%% *}" >/dev/null && break

@@ -1,0 +1,82 @@
+package dev.mlserver.gateway.server;
+
+import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.config.ConfigException;
+import dev.mlserver.gateway.config.ConfigLoader;
+import dev.mlserver.gateway.config.GatewayConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code java -jar mlserver-runtime.jar [serve] [--config FILE] [--port N] [--plugins-dir DIR]}:
+ * the serving jar's entry point, what images run. The tools live in {@code ml_server.jar}.
+ */
+@Command(name = "mlserver-runtime",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Serve every classifier plugin jar in the plugins directory.")
+public final class Main implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "serve", description = "optional, for the same arguments as `ml_server serve`")
+    String verb;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "gateway config (default: the embedded config/gateway.yaml)")
+    Path config;
+
+    @Option(names = "--port", paramLabel = "N", description = "port to listen on; 0 picks a free one and logs it")
+    Integer port;
+
+    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
+    Path pluginsDir;
+
+    @Option(names = "--watch", negatable = true, description = "hot reload (default: plugins.watch in the config)")
+    Boolean watch;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main())
+                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1)
+                .execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (verb != null && !verb.equals("serve")) {
+            System.err.println("mlserver-runtime: unknown command '" + verb + "' (this jar only serves; the tools are in ml_server.jar)");
+            return 2;
+        }
+        GatewayConfig gatewayConfig;
+        try {
+            gatewayConfig = ConfigLoader.create(System.getenv()).load(Optional.ofNullable(config));
+        } catch (ConfigException e) {
+            System.err.println("mlserver-runtime: " + e.getMessage());
+            return 1;
+        }
+        return Serving.run(overrides(gatewayConfig, port, pluginsDir, watch), "mlserver-runtime", System.err);
+    }
+
+    /** The command line's overrides of the configured port, plugins directory and watch flag. */
+    public static GatewayConfig overrides(GatewayConfig config, Integer port, Path pluginsDir, Boolean watch) {
+        GatewayConfig result = config;
+        if (port != null) {
+            result = result.withPort(port);
+        }
+        if (pluginsDir != null) {
+            result = result.withPluginsDir(pluginsDir);
+        }
+        if (watch != null) {
+            result = result.withLifecycle(result.lifecycle().withWatch(watch));
+        }
+        return result;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"mlserver-runtime " + Gateway.version()};
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.mlserver.gateway.server;
+
+import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.config.GatewayConfig;
+import java.io.PrintStream;
+import java.util.concurrent.CountDownLatch;
+
+/** Runs a gateway in the foreground until SIGTERM or SIGINT has drained it. */
+public final class Serving {
+    private Serving() {}
+
+    /** Serves {@code config} until a termination signal; 0 after a graceful stop, 1 when it cannot listen. */
+    public static int run(GatewayConfig config, String program, PrintStream err) throws InterruptedException {
+        Gateway gateway = Gateway.create(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM and SIGINT drain and then exit 0; any other exit still stops the gateway
+        ShutdownSignals.onTermination(() -> {
+            gateway.stop();
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(gateway::stop, "mlserver-shutdown"));
+        try {
+            gateway.start().await();
+        } catch (RuntimeException e) {
+            err.println(program + ": cannot listen on " + config.server().host() + ":"
+                    + config.server().port() + ": " + e.getMessage());
+            return 1;
+        }
+        stopped.await();
+        return 0;
+    }
+}
