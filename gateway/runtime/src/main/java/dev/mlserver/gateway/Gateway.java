@@ -11,6 +11,8 @@ import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.v2.Inference;
+import dev.mlserver.gateway.v2.RestRoutes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -83,7 +85,9 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get);
+        Inference inference = Inference.create(registry, metrics, version(), draining::get, refusing::get);
+        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get,
+                r -> RestRoutes.mount(r, inference, config.server().maxBodyBytes()));
         AdminRoutes.mount(router, vertx, registry, directory, config);
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());

@@ -131,9 +131,14 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS));
         shutdown.rejectUnknown();
 
+        Yaml.Node grpc = root.child("grpc");
+        GatewayConfig.Grpc grpcConfig = new GatewayConfig.Grpc(grpc.bool("enabled", GatewayConfig.Grpc.DEFAULTS.enabled()),
+                envInt("MLSERVER_GRPC_PORT").orElse(grpc.integer("port", GatewayConfig.Grpc.DEFAULT_PORT)));
+        grpc.rejectUnknown();
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle);
+                securityConfig, loggingConfig, lifecycle, grpcConfig);
     }
 
     private Optional<String> env(String name) {

@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Logging logging, Lifecycle lifecycle) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Grpc grpc) {
     public GatewayConfig {
+        Objects.requireNonNull(grpc, "grpc");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(api, "api");
@@ -32,6 +33,23 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             }
             if (eventLoops < 0) {
                 throw new ConfigException("server.event_loops must be 0 (one per core) or more");
+            }
+        }
+    }
+
+    /**
+     * The Open Inference Protocol's gRPC service, on a port of its own.
+     *
+     * @param enabled false: no gRPC port
+     * @param port 0 picks a free port and logs it
+     */
+    public record Grpc(boolean enabled, int port) {
+        public static final int DEFAULT_PORT = 8001;
+        public static final Grpc DEFAULTS = new Grpc(true, DEFAULT_PORT);
+
+        public Grpc {
+            if (port < 0 || port > 65535) {
+                throw new ConfigException("grpc.port must be between 0 and 65535, got " + port);
             }
         }
     }
@@ -199,16 +217,20 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security, logging, lifecycle);
+                api, repository, plugins, limits, onnx, security, logging, lifecycle, grpc);
+    }
+
+    public GatewayConfig withGrpc(Grpc grpc) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, grpc);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
                 new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
-                lifecycle);
+                lifecycle, grpc);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, grpc);
     }
 }

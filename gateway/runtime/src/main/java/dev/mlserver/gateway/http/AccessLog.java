@@ -67,9 +67,11 @@ final class AccessLog implements Handler<RoutingContext> {
     }
 
     private void record(RoutingContext ctx, LoadedClassifier classifier, int status, long nanos) {
-        String route = classifier == null ? null : route(ctx.request().path());
+        String path = ctx.request().path();
+        boolean v2 = path.startsWith("/v2/");
+        String route = classifier == null ? null : v2 ? v2Route(path) : route(path);
         if (classifier != null) {
-            metrics.request(classifier, route, status, nanos);
+            metrics.request(classifier, v2 ? GatewayMetrics.V2_REST : GatewayMetrics.NATIVE, route, status, nanos);
         }
         if (!logging.accessLog() || !LOG.isInfoEnabled()) {
             return;
@@ -84,6 +86,9 @@ final class AccessLog implements Handler<RoutingContext> {
             line.addKeyValue("classifier", classifier.info().name())
                     .addKeyValue("version", classifier.info().version())
                     .addKeyValue("route", route);
+            if (v2) {
+                line.addKeyValue("protocol", GatewayMetrics.V2_REST);
+            }
         }
         ErrorCode error = ctx.get(Routes.ERROR_CODE_KEY);
         if (error != null) {
@@ -113,6 +118,14 @@ final class AccessLog implements Handler<RoutingContext> {
             return "ready";
         }
         return "describe";
+    }
+
+    /** The route label of an Open Inference Protocol path that resolved a classifier. */
+    static String v2Route(String path) {
+        if (path.endsWith("/infer")) {
+            return "infer";
+        }
+        return path.endsWith("/ready") ? "ready" : "metadata";
     }
 
     private static String clip(String s, int max) {

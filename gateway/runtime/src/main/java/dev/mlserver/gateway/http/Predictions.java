@@ -13,14 +13,15 @@ import java.util.Optional;
 /**
  * Gets the predictions for a request: from the classifier's cache where it has them, the rest
  * through its bulkhead. A request answered wholly from the cache never takes a bulkhead slot.
+ * Every protocol (native, Open Inference REST and gRPC) predicts through here.
  */
-final class Predictions {
+public final class Predictions {
     /** The predictions, one per instance, and whether every one came from the cache. */
-    record Answer(List<Prediction> predictions, boolean cached) {}
+    public record Answer(List<Prediction> predictions, boolean cached) {}
 
     private Predictions() {}
 
-    static Future<Answer> answer(LoadedClassifier classifier, List<JsonNode> instances, GatewayMetrics metrics) {
+    public static Future<Answer> answer(LoadedClassifier classifier, List<JsonNode> instances, GatewayMetrics metrics) {
         Optional<PredictionCache> maybeCache = classifier.cache();
         if (maybeCache.isEmpty()) {
             return run(classifier, instances).map(p -> new Answer(p, false));

@@ -19,16 +19,20 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /** The gateway's HTTP contract, as one Vert.x Web router. */
 public final class Routes {
-    static final String CLASSIFIER_KEY = "mlserver.classifier";
-    static final String ERROR_CODE_KEY = "mlserver.errorCode";
-    static final String CACHED_KEY = "mlserver.cached";
+    /** The classifier version a request resolved; the access log counts it and then lets it go. */
+    public static final String CLASSIFIER_KEY = "mlserver.classifier";
+    /** The error code a failed request was answered with, for the access log. */
+    public static final String ERROR_CODE_KEY = "mlserver.errorCode";
+    /** Set when the cache gave every answer. */
+    public static final String CACHED_KEY = "mlserver.cached";
 
     /** First path segments that belong to the gateway; no classifier may take them. */
     public static final Set<String> RESERVED = Set.of("health", "metrics", "classifiers", "admin", "docs", "status",
-            "openapi.json", "favicon.ico");
+            "openapi.json", "favicon.ico", "v2");
 
     private final ClassifierRegistry registry;
     private final GatewayConfig config;
@@ -64,10 +68,20 @@ public final class Routes {
      */
     public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
                                 GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing) {
-        return new Routes(registry, config, metrics, draining, refusing).router(vertx);
+        return create(vertx, registry, config, metrics, draining, refusing, router -> { });
     }
 
-    private Router router(Vertx vertx) {
+    /**
+     * @param protocols mounts other protocols' routes (the Open Inference Protocol's {@code /v2}),
+     *     after the access log and the token guard and before the classifier routes
+     */
+    public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
+                                GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing,
+                                Consumer<Router> protocols) {
+        return new Routes(registry, config, metrics, draining, refusing).router(vertx, protocols);
+    }
+
+    private Router router(Vertx vertx, Consumer<Router> protocols) {
         Router router = Router.router(vertx);
         router.route().handler(new AccessLog(metrics, config.logging(), draining)).handler(PathGuard::check);
         AuthHandler.create(config, metrics.registry()).ifPresent(auth -> router.route().handler(auth));
@@ -78,6 +92,7 @@ public final class Routes {
                 .end(metrics.scrape()));
         router.get("/classifiers").handler(this::classifiers);
         DevRoutes.mount(router, registry, config, recent, draining);
+        protocols.accept(router);
 
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         BodyHandler body = BodyHandler.create(false)
@@ -123,7 +138,7 @@ public final class Routes {
         ctx.next();
     }
 
-    static boolean isJson(String contentType) {
+    public static boolean isJson(String contentType) {
         String mime = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
         return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
     }

@@ -133,15 +133,28 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         return registry.scrape();
     }
 
-    /** Records one finished request to a classifier route. */
+    /** The protocols a request may come by: the {@code protocol} label. */
+    public static final String NATIVE = "native";
+    public static final String V2_REST = "v2-rest";
+    public static final String V2_GRPC = "v2-grpc";
+
+    /** Records one finished request to a classifier route of the native API. */
     public void request(LoadedClassifier classifier, String route, int status, long nanos) {
+        request(classifier, NATIVE, route, status, nanos);
+    }
+
+    /**
+     * Records one finished request to a classifier route. For gRPC, {@code status} is the HTTP
+     * status of the same outcome (200, 400, 404, 503, 504, ...).
+     */
+    public void request(LoadedClassifier classifier, String protocol, String route, int status, long nanos) {
         ClassifierInfo info = classifier.info();
         RouteMeters meters = routeMeters.get(info.name());
         if (meters == null || meters.info != info) {
             meters = new RouteMeters(info);
             routeMeters.put(info.name(), meters);
         }
-        meters.record(route, status, nanos);
+        meters.record(protocol, route, status, nanos);
     }
 
     /**
@@ -150,50 +163,63 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * (a race, or a new instance for the same version) gives the same meters back.
      */
     private final class RouteMeters {
-        static final List<String> ROUTES = List.of("predict", "predict_proba", "ready", "describe");
+        /** protocol, route pairs, flattened */
+        static final List<String> ROUTES = List.of(NATIVE, "predict", NATIVE, "predict_proba", NATIVE, "ready",
+                NATIVE, "describe", V2_REST, "infer", V2_REST, "metadata", V2_REST, "ready",
+                V2_GRPC, "infer", V2_GRPC, "metadata", V2_GRPC, "ready");
+        static final int PAIRS = ROUTES.size() / 2;
         static final int STATUSES = 1000;
 
         final ClassifierInfo info;
-        final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(ROUTES.size() * STATUSES);
-        final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(ROUTES.size());
+        final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(PAIRS * STATUSES);
+        final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(PAIRS);
 
         RouteMeters(ClassifierInfo info) {
             this.info = info;
         }
 
-        void record(String route, int status, long nanos) {
-            int r = ROUTES.indexOf(route);
+        static int index(String protocol, String route) {
+            for (int i = 0; i < PAIRS; i++) {
+                if (ROUTES.get(2 * i + 1).equals(route) && ROUTES.get(2 * i).equals(protocol)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        void record(String protocol, String route, int status, long nanos) {
+            int r = index(protocol, route);
             if (r < 0 || status < 0 || status >= STATUSES) {
-                counter(route, status).increment();
-                timer(route).record(nanos, TimeUnit.NANOSECONDS);
+                counter(protocol, route, status).increment();
+                timer(protocol, route).record(nanos, TimeUnit.NANOSECONDS);
                 return;
             }
             Counter counter = counters.get(r * STATUSES + status);
             if (counter == null) {
-                counter = counter(route, status);
+                counter = counter(protocol, route, status);
                 counters.set(r * STATUSES + status, counter);
             }
             counter.increment();
             Timer timer = timers.get(r);
             if (timer == null) {
-                timer = timer(route);
+                timer = timer(protocol, route);
                 timers.set(r, timer);
             }
             timer.record(nanos, TimeUnit.NANOSECONDS);
         }
 
-        private Counter counter(String route, int status) {
+        private Counter counter(String protocol, String route, int status) {
             return Counter.builder("mlserver_requests")
                     .description("Requests to classifier routes")
-                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route,
+                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "protocol", protocol, "route", route,
                             "status", Integer.toString(status)))
                     .register(registry);
         }
 
-        private Timer timer(String route) {
+        private Timer timer(String protocol, String route) {
             return Timer.builder("mlserver_request_duration")
                     .description("Time from request to response of classifier routes")
-                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "route", route))
+                    .tags(Tags.of("classifier", info.name(), "version", info.version(), "protocol", protocol, "route", route))
                     .serviceLevelObjectives(BUCKETS)
                     .minimumExpectedValue(BUCKETS[0])
                     .maximumExpectedValue(BUCKETS[BUCKETS.length - 1])

@@ -30,6 +30,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "N", description = "port to listen on; 0 picks a free one and logs it")
     Integer port;
 
+    @Option(names = "--grpc-port", paramLabel = "N",
+            description = "Open Inference Protocol gRPC port (default: grpc.port, 8001); 0 picks a free one and logs it")
+    Integer grpcPort;
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
     Path pluginsDir;
 
@@ -55,7 +59,9 @@ public final class Main implements Callable<Integer> {
             System.err.println("mlserver-runtime: " + e.getMessage());
             return 1;
         }
-        return Serving.run(overrides(gatewayConfig, port, pluginsDir, watch), "mlserver-runtime", System.err);
+        GatewayConfig withGrpc = grpcPort == null ? gatewayConfig
+                : gatewayConfig.withGrpc(new GatewayConfig.Grpc(gatewayConfig.grpc().enabled(), grpcPort));
+        return Serving.run(overrides(withGrpc, port, pluginsDir, watch), "mlserver-runtime", System.err);
     }
 
     /** The command line's overrides of the configured port, plugins directory and watch flag. */

@@ -74,16 +74,16 @@ class MetricsTest {
 
     @Test
     void requestsAreCountedByClassifierVersionRouteAndStatus() {
-        double ok = value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"200\",version=\"2.1.0\"}");
-        double bad = value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"400\",version=\"2.1.0\"}");
+        double ok = value("mlserver_requests_total{classifier=\"fixture\",protocol=\"native\",route=\"predict_proba\",status=\"200\",version=\"2.1.0\"}");
+        double bad = value("mlserver_requests_total{classifier=\"fixture\",protocol=\"native\",route=\"predict_proba\",status=\"400\",version=\"2.1.0\"}");
         gateway.post("/fixture/predict_proba", "{\"payload\": {\"x\": 1}}");
         gateway.post("/fixture/predict_proba", "{\"payload\": {\"x\": -1}}");
         gateway.post("/fixture/predict_proba", "{\"payload\": {\"x\": \"not a number\"}}");
         // recorded when the response has been written, so just after the client has it
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"200\",version=\"2.1.0\"}"))
+            assertThat(value("mlserver_requests_total{classifier=\"fixture\",protocol=\"native\",route=\"predict_proba\",status=\"200\",version=\"2.1.0\"}"))
                     .isEqualTo(ok + 2);
-            assertThat(value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"400\",version=\"2.1.0\"}"))
+            assertThat(value("mlserver_requests_total{classifier=\"fixture\",protocol=\"native\",route=\"predict_proba\",status=\"400\",version=\"2.1.0\"}"))
                     .isEqualTo(bad + 1);
         });
     }
@@ -93,7 +93,7 @@ class MetricsTest {
         gateway.post("/iris/predict", IRIS);
         String metrics = gateway.get("/metrics").body();
         for (String le : new String[] {"2.5E-4", "0.001", "0.1", "1.0", "10.0", "+Inf"}) {
-            assertThat(metrics).contains("mlserver_request_duration_seconds_bucket{classifier=\"iris\",route=\"predict\","
+            assertThat(metrics).contains("mlserver_request_duration_seconds_bucket{classifier=\"iris\",protocol=\"native\",route=\"predict\","
                     + "version=\"1.0.0\",le=\"" + le + "\"}");
         }
     }

@@ -58,7 +58,8 @@ public final class TestGateway implements AutoCloseable {
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
                 config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle());
+                config.security(), config.logging(), config.lifecycle(),
+                new GatewayConfig.Grpc(config.grpc().enabled(), 0));
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);

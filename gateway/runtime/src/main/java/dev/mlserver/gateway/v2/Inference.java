@@ -1,0 +1,138 @@
+package dev.mlserver.gateway.v2;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.http.Predictions;
+import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.LoadedClassifier;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The Open Inference Protocol's operations, the same for REST and gRPC: health, metadata and
+ * inference, answered from the classifier registry. Inference goes through the same prediction
+ * path as the native routes (cache, bulkhead, timeout); failures are {@link GatewayException}s,
+ * each wire maps them in one place.
+ */
+public final class Inference {
+    /** What {@code GET /v2} and ServerMetadata call the server. */
+    static final String SERVER_NAME = "mlserver";
+
+    private final ClassifierRegistry registry;
+    private final GatewayMetrics metrics;
+    private final String serverVersion;
+    private final BooleanSupplier draining;
+    private final BooleanSupplier refusing;
+    private final Cache<LoadedClassifier, Model> models = Caffeine.newBuilder().weakKeys().build();
+
+    private Inference(ClassifierRegistry registry, GatewayMetrics metrics, String serverVersion, BooleanSupplier draining,
+                      BooleanSupplier refusing) {
+        this.registry = registry;
+        this.metrics = metrics;
+        this.serverVersion = serverVersion;
+        this.draining = draining;
+        this.refusing = refusing;
+    }
+
+    /**
+     * @param draining readiness is false (shutdown has begun)
+     * @param refusing inference answers draining (the grace period is over)
+     */
+    public static Inference create(ClassifierRegistry registry, GatewayMetrics metrics, String serverVersion,
+                                   BooleanSupplier draining, BooleanSupplier refusing) {
+        return new Inference(registry, metrics, serverVersion, draining, refusing);
+    }
+
+    String serverName() {
+        return SERVER_NAME;
+    }
+
+    String serverVersion() {
+        return serverVersion;
+    }
+
+    /** Ready: the plugins present at start were loaded, at least one serves, and shutdown has not begun. */
+    boolean serverReady() {
+        return registry.initialLoadDone() && !draining.getAsBoolean() && !registry.serving().isEmpty();
+    }
+
+    boolean draining() {
+        return draining.getAsBoolean();
+    }
+
+    /**
+     * The serving version of {@code name}, counted as used until {@link LoadedClassifier#leave};
+     * {@code version} empty or null for whichever version the native routes serve.
+     *
+     * @throws GatewayException 404 when no such model or version is loaded
+     */
+    LoadedClassifier enter(String name, String version) {
+        LoadedClassifier classifier = registry.enter(name == null ? "" : name).orElseThrow(() ->
+                new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no model named '" + clip(String.valueOf(name)) + "'"));
+        if (version != null && !version.isEmpty() && !version.equals(classifier.info().version())) {
+            String loaded = classifier.info().version();
+            classifier.leave();
+            throw new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "model '" + name + "' has no version '" + clip(version)
+                    + "'; loaded: [" + loaded + "]");
+        }
+        return classifier;
+    }
+
+    Model model(LoadedClassifier classifier) {
+        return models.get(classifier, c -> Model.of(c.info()));
+    }
+
+    /** The versions of {@code classifier}'s name that may be asked for by URL or field. */
+    List<String> versions(LoadedClassifier classifier) {
+        return List.of(classifier.info().version());
+    }
+
+    /** Runs {@code request} on {@code classifier} (entered by the caller); fails with a {@link GatewayException}. */
+    Future<InferResult> infer(LoadedClassifier classifier, InferRequest request) {
+        if (refusing.getAsBoolean()) {
+            return Future.failedFuture(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
+        }
+        Model model = model(classifier);
+        List<JsonNode> instances;
+        List<String> outputs;
+        try {
+            outputs = outputs(model, request.outputs());
+            instances = model.signature().instances(request.inputs(), classifier.info().limits().maxBatch());
+        } catch (GatewayException e) {
+            return Future.failedFuture(e);
+        }
+        return Predictions.answer(classifier, instances, metrics)
+                .map(answer -> new InferResult(model, request.id(), answer.predictions(), outputs, answer.cached()));
+    }
+
+    private static List<String> outputs(Model model, List<String> requested) {
+        if (requested.isEmpty()) {
+            return List.of(Signature.LABEL, Signature.PROBABILITIES);
+        }
+        List<String> out = new ArrayList<>(requested.size());
+        for (String name : requested) {
+            if (!model.signature().hasOutput(name)) {
+                throw invalid("unknown output '" + clip(name) + "'; this model gives '" + Signature.LABEL + "' and '"
+                        + Signature.PROBABILITIES + "'");
+            }
+            if (!out.contains(name)) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
+    static GatewayException invalid(String message) {
+        return new GatewayException(ErrorCode.INVALID_INPUT, message);
+    }
+
+    static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+}

@@ -1,0 +1,38 @@
+package dev.mlserver.gateway.v2;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One loaded classifier version as an Open Inference Protocol model: its signature and the
+ * parameters every response carries (the native API's eight metadata fields, model_metrics as
+ * JSON text), worked out once per version.
+ */
+record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters) {
+    static Model of(ClassifierInfo info) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        JsonNode metadata = info.metadata();
+        for (var it = metadata.fields(); it.hasNext(); ) {
+            var field = it.next();
+            JsonNode value = field.getValue();
+            parameters.put(field.getKey(), value == null || value.isNull() ? "" : value.isTextual() ? value.textValue() : value.toString());
+        }
+        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters));
+    }
+
+    String name() {
+        return info.name();
+    }
+
+    String version() {
+        return info.version();
+    }
+
+    /** The platform field of model metadata. */
+    String platform() {
+        return "mlserver_" + signature.kind().name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,346 @@
+package dev.mlserver.gateway.v2;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.http.Json;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** The REST form of the protocol: request bodies to {@link InferRequest}s, answers to JSON bytes. */
+final class RestCodec {
+    private static final ObjectReader TREE = Json.MAPPER.readerFor(JsonNode.class);
+
+    private RestCodec() {}
+
+    static InferRequest request(Buffer body) {
+        if (body == null || body.length() == 0) {
+            throw new GatewayException(ErrorCode.INVALID_JSON, "the request body is empty; send {\"inputs\": [...]}");
+        }
+        JsonNode root;
+        try {
+            root = TREE.readTree(body.getBytes());
+        } catch (StreamConstraintsException e) {
+            throw new GatewayException(ErrorCode.INVALID_JSON, "the JSON body exceeds a limit: " + e.getOriginalMessage());
+        } catch (JacksonException e) {
+            throw new GatewayException(ErrorCode.INVALID_JSON, "the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw Inference.invalid("the body must be a JSON object: {\"inputs\": [...]}");
+        }
+        String id = null;
+        JsonNode idNode = root.get("id");
+        if (idNode != null && !idNode.isNull()) {
+            if (!idNode.isTextual()) {
+                throw Inference.invalid("'id' must be a string");
+            }
+            id = idNode.textValue();
+        }
+        parameters(root.get("parameters"), "the request");
+        JsonNode inputs = root.get("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            throw Inference.invalid("'inputs' must be a non-empty list of tensors");
+        }
+        List<Tensor> tensors = new ArrayList<>(inputs.size());
+        for (JsonNode input : inputs) {
+            tensors.add(tensor(input));
+        }
+        List<String> outputs = new ArrayList<>();
+        JsonNode requested = root.get("outputs");
+        if (requested != null && !requested.isNull()) {
+            if (!requested.isArray()) {
+                throw Inference.invalid("'outputs' must be a list of {\"name\": ...}");
+            }
+            for (JsonNode output : requested) {
+                JsonNode name = output.get("name");
+                if (!output.isObject() || name == null || !name.isTextual()) {
+                    throw Inference.invalid("each requested output is {\"name\": \"...\"}");
+                }
+                parameters(output.get("parameters"), "output '" + Inference.clip(name.textValue()) + "'");
+                outputs.add(name.textValue());
+            }
+        }
+        return new InferRequest(id, tensors, outputs);
+    }
+
+    private static void parameters(JsonNode parameters, String where) {
+        if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+            throw Inference.invalid("'parameters' of " + where + " must be an object");
+        }
+    }
+
+    private static Tensor tensor(JsonNode input) {
+        if (!input.isObject()) {
+            throw Inference.invalid("each input is an object with name, shape, datatype and data");
+        }
+        JsonNode nameNode = input.get("name");
+        if (nameNode == null || !nameNode.isTextual()) {
+            throw Inference.invalid("an input has no 'name'");
+        }
+        String name = nameNode.textValue();
+        JsonNode typeNode = input.get("datatype");
+        if (typeNode == null || !typeNode.isTextual()) {
+            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'datatype'");
+        }
+        Datatype datatype = Datatype.parse(typeNode.textValue()).orElseThrow(() -> Inference.invalid("input '"
+                + Inference.clip(name) + "': datatype '" + Inference.clip(typeNode.textValue())
+                + "' is not one of " + Arrays.toString(Datatype.values())));
+        long[] shape = shape(input.get("shape"), name);
+        parameters(input.get("parameters"), "input '" + Inference.clip(name) + "'");
+        JsonNode data = input.get("data");
+        if (data == null || !data.isArray()) {
+            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'data' list");
+        }
+        long expected = Tensor.elementCount(name, shape);
+        Elements elements = new Elements(datatype, name, (int) Math.min(expected, 1 << 16));
+        elements.flatten(data, 1, shape.length);
+        return elements.tensor(shape);
+    }
+
+    private static long[] shape(JsonNode node, String name) {
+        if (node == null || !node.isArray()) {
+            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'shape' list");
+        }
+        if (node.size() > Tensor.MAX_RANK) {
+            throw Inference.invalid("input '" + Inference.clip(name) + "': a shape has 1 to " + Tensor.MAX_RANK
+                    + " dimensions, got " + node.size());
+        }
+        long[] shape = new long[node.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode dim = node.get(i);
+            if (!dim.isIntegralNumber() || !dim.canConvertToLong()) {
+                throw Inference.invalid("input '" + Inference.clip(name) + "': shape dimensions are whole numbers");
+            }
+            shape[i] = dim.longValue();
+        }
+        Tensor.elementCount(name, shape);
+        return shape;
+    }
+
+    /** The elements of one tensor's data, checked against its datatype while flattened. */
+    private static final class Elements {
+        private final Datatype datatype;
+        private final String name;
+        private double[] numbers;
+        private final List<byte[]> bytes;
+        private int count;
+
+        Elements(Datatype datatype, String name, int capacity) {
+            this.datatype = datatype;
+            this.name = name;
+            this.numbers = datatype == Datatype.BYTES ? new double[0] : new double[Math.max(capacity, 1)];
+            this.bytes = datatype == Datatype.BYTES ? new ArrayList<>() : List.of();
+        }
+
+        /** Row-major elements, nested as the shape (at most {@code rank} levels deep) or flat. */
+        void flatten(JsonNode array, int depth, int rank) {
+            for (JsonNode element : array) {
+                if (element.isArray()) {
+                    if (depth >= rank) {
+                        throw Inference.invalid("input '" + Inference.clip(name) + "': data is nested deeper than its "
+                                + rank + "-dimensional shape");
+                    }
+                    flatten(element, depth + 1, rank);
+                } else {
+                    add(element);
+                }
+            }
+        }
+
+        private void add(JsonNode element) {
+            if (datatype == Datatype.BYTES) {
+                if (!element.isTextual()) {
+                    throw wrongType(element);
+                }
+                bytes.add(utf8(element.textValue()));
+                return;
+            }
+            double value = switch (datatype) {
+                case BOOL -> {
+                    if (!element.isBoolean()) {
+                        throw wrongType(element);
+                    }
+                    yield element.booleanValue() ? 1 : 0;
+                }
+                case INT32 -> {
+                    if (!element.isIntegralNumber() || !element.canConvertToInt()) {
+                        throw wrongType(element);
+                    }
+                    yield element.intValue();
+                }
+                case INT64 -> {
+                    if (!element.isIntegralNumber() || !element.canConvertToLong()) {
+                        throw wrongType(element);
+                    }
+                    yield element.longValue();
+                }
+                case FP32 -> {
+                    if (!element.isNumber() || !Double.isFinite(element.doubleValue())
+                            || Math.abs(element.doubleValue()) > Float.MAX_VALUE) {
+                        throw wrongType(element);
+                    }
+                    yield element.doubleValue();
+                }
+                default -> {
+                    if (!element.isNumber() || !Double.isFinite(element.doubleValue())) {
+                        throw wrongType(element);
+                    }
+                    yield element.doubleValue();
+                }
+            };
+            if (count == numbers.length) {
+                numbers = Arrays.copyOf(numbers, numbers.length * 2);
+            }
+            numbers[count++] = value;
+        }
+
+        private GatewayException wrongType(JsonNode element) {
+            return Inference.invalid("input '" + Inference.clip(name) + "': element " + (count + bytes.size()) + " ("
+                    + Inference.clip(element.toString()) + ") is not a " + datatype + " value");
+        }
+
+        /** A JSON string's UTF-8 bytes; a lone surrogate (escaped in the JSON) is not text. */
+        private byte[] utf8(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw Inference.invalid("input '" + Inference.clip(name) + "': element " + bytes.size()
+                            + " is not valid UTF-8 text (a lone surrogate)");
+                }
+            }
+            return text.getBytes(StandardCharsets.UTF_8);
+        }
+
+        Tensor tensor(long[] shape) {
+            return new Tensor(name, datatype, shape, datatype == Datatype.BYTES ? new double[0] : Arrays.copyOf(numbers, count),
+                    bytes);
+        }
+    }
+
+    /** {@code GET /v2/models/<name>}. */
+    static Buffer metadata(Model model, List<String> versions) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("name", model.name());
+            g.writeArrayFieldStart("versions");
+            for (String v : versions) {
+                g.writeString(v);
+            }
+            g.writeEndArray();
+            g.writeStringField("platform", model.platform());
+            specs(g, "inputs", model.signature().inputs());
+            specs(g, "outputs", model.signature().outputs());
+            g.writeEndObject();
+        });
+    }
+
+    private static void specs(JsonGenerator g, String field, List<TensorSpec> specs) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (TensorSpec spec : specs) {
+            g.writeStartObject();
+            g.writeStringField("name", spec.name());
+            g.writeStringField("datatype", spec.datatype().name());
+            g.writeArrayFieldStart("shape");
+            for (long d : spec.shape()) {
+                g.writeNumber(d);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    /** The inference response. */
+    static Buffer response(InferResult result) {
+        Model model = result.model();
+        List<Prediction> predictions = result.predictions();
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("model_name", model.name());
+            g.writeStringField("model_version", model.version());
+            if (result.id() != null) {
+                g.writeStringField("id", result.id());
+            }
+            g.writeObjectFieldStart("parameters");
+            for (Map.Entry<String, String> p : model.parameters().entrySet()) {
+                g.writeStringField(p.getKey(), p.getValue());
+            }
+            if (result.cached()) {
+                g.writeBooleanField("cached", true);
+            }
+            g.writeEndObject();
+            g.writeArrayFieldStart("outputs");
+            for (String output : result.outputs()) {
+                g.writeStartObject();
+                g.writeStringField("name", output);
+                if (output.equals(Signature.LABEL)) {
+                    g.writeStringField("datatype", "BYTES");
+                    g.writeArrayFieldStart("shape");
+                    g.writeNumber(predictions.size());
+                    g.writeEndArray();
+                    g.writeArrayFieldStart("data");
+                    for (Prediction p : predictions) {
+                        g.writeString(p.label());
+                    }
+                } else {
+                    int classes = model.signature().labels().size();
+                    g.writeStringField("datatype", "FP32");
+                    g.writeArrayFieldStart("shape");
+                    g.writeNumber(predictions.size());
+                    g.writeNumber(classes);
+                    g.writeEndArray();
+                    g.writeArrayFieldStart("data");
+                    for (Prediction p : predictions) {
+                        for (double v : Outputs.probabilities(model, p)) {
+                            g.writeNumber((float) v);
+                        }
+                    }
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    /** {@code {"error": message}}. */
+    static Buffer error(String message) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", message);
+            g.writeEndObject();
+        });
+    }
+
+    interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    static Buffer write(Body body) {
+        ByteArrayBuilder out = new ByteArrayBuilder(256);
+        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+            body.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Buffer.buffer(out.toByteArray());
+    }
+}

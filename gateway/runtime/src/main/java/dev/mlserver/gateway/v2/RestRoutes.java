@@ -1,0 +1,180 @@
+package dev.mlserver.gateway.v2;
+
+import dev.mlserver.api.InvalidInputException;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.plugin.LoadedClassifier;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Open Inference Protocol's REST routes under {@code /v2}, as KServe's "Predict Protocol -
+ * Version 2" gives them. Errors are {@code {"error": "..."}} with the status of their
+ * {@link ErrorCode}; readiness is 200 when true and 400 when false, as the protocol says.
+ */
+public final class RestRoutes {
+    private static final Logger LOG = LoggerFactory.getLogger(RestRoutes.class);
+    private static final String MODEL = "/v2/models/:model";
+    private static final String VERSIONED = "/v2/models/:model/versions/:version";
+    /** Paths of this protocol: a request for one of them with another method is a 405, any other a 404. */
+    private static final Pattern KNOWN = Pattern.compile(
+            "/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/versions/[^/]+)?(/ready|/infer)?");
+
+    private final Inference inference;
+
+    private RestRoutes(Inference inference) {
+        this.inference = inference;
+    }
+
+    /** Adds the routes to {@code router}; mount them before any catch-all classifier route. */
+    public static void mount(Router router, Inference inference, int maxBodyBytes) {
+        RestRoutes routes = new RestRoutes(inference);
+        Handler<RoutingContext> errors = routes::failed;
+        router.route("/v2").failureHandler(errors);
+        router.route("/v2/*").failureHandler(errors);
+        router.get("/v2").handler(routes::server);
+        router.get("/v2/health/live").handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
+            g.writeStartObject();
+            g.writeBooleanField("live", true);
+            g.writeEndObject();
+        })));
+        router.get("/v2/health/ready").handler(routes::serverReady);
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes).setHandleFileUploads(false);
+        for (String base : new String[] {MODEL, VERSIONED}) {
+            router.get(base).handler(routes::resolve).handler(routes::metadata);
+            router.get(base + "/ready").handler(routes::modelReady);
+            // the content type is checked before the body is read
+            router.post(base + "/infer").handler(RestRoutes::requireJson);
+            router.post(base + "/infer").handler(body).handler(routes::resolve).handler(routes::infer);
+        }
+        Handler<RoutingContext> unmatched = ctx -> ctx.fail(KNOWN.matcher(ctx.normalizedPath()).matches()
+                ? new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
+                        + " is not allowed on " + Inference.clip(ctx.normalizedPath()))
+                : new GatewayException(ErrorCode.NOT_FOUND, "no Open Inference Protocol route "
+                        + Inference.clip(ctx.normalizedPath())));
+        router.route("/v2").handler(unmatched);
+        router.route("/v2/*").handler(unmatched);
+    }
+
+    private void server(RoutingContext ctx) {
+        send(ctx, 200, RestCodec.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("name", inference.serverName());
+            g.writeStringField("version", inference.serverVersion());
+            g.writeArrayFieldStart("extensions");
+            g.writeEndArray();
+            g.writeEndObject();
+        }));
+    }
+
+    private void serverReady(RoutingContext ctx) {
+        boolean ready = inference.serverReady();
+        send(ctx, ready ? 200 : 400, RestCodec.write(g -> {
+            g.writeStartObject();
+            g.writeBooleanField("ready", ready);
+            g.writeEndObject();
+        }));
+    }
+
+    private void resolve(RoutingContext ctx) {
+        LoadedClassifier classifier = inference.enter(ctx.pathParam("model"), ctx.pathParam("version"));
+        // the access log counts the request, then lets the version go
+        ctx.put(Routes.CLASSIFIER_KEY, classifier);
+        ctx.next();
+    }
+
+    private void metadata(RoutingContext ctx) {
+        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+        send(ctx, 200, RestCodec.metadata(inference.model(classifier), inference.versions(classifier)));
+    }
+
+    private void modelReady(RoutingContext ctx) {
+        LoadedClassifier classifier = inference.enter(ctx.pathParam("model"), ctx.pathParam("version"));
+        ctx.put(Routes.CLASSIFIER_KEY, classifier);
+        boolean ready = !inference.draining();
+        send(ctx, ready ? 200 : 400, RestCodec.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("name", classifier.info().name());
+            g.writeStringField("version", classifier.info().version());
+            g.writeBooleanField("ready", ready);
+            g.writeEndObject();
+        }));
+    }
+
+    private void infer(RoutingContext ctx) {
+        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+        InferRequest request = RestCodec.request(ctx.body().buffer());
+        inference.infer(classifier, request).onComplete(result -> {
+            if (result.failed()) {
+                ctx.fail(result.cause());
+                return;
+            }
+            if (result.result().cached()) {
+                ctx.put(Routes.CACHED_KEY, true);
+            }
+            send(ctx, 200, RestCodec.response(result.result()));
+        });
+    }
+
+    private static void requireJson(RoutingContext ctx) {
+        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (type != null && !Routes.isJson(type)) {
+            ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type " + Inference.clip(type) + " is not JSON; send Content-Type: application/json"));
+            return;
+        }
+        ctx.next();
+    }
+
+    /** The one place a failure on a {@code /v2} route becomes a status and {@code {"error": ...}}. */
+    private void failed(RoutingContext ctx) {
+        if (ctx.response().ended() || ctx.response().headWritten()) {
+            return;
+        }
+        Throwable failure = ctx.failure();
+        ErrorCode code;
+        String message;
+        if (failure instanceof GatewayException e) {
+            code = e.code();
+            message = e.getMessage();
+            e.retryAfterSeconds().ifPresent(s -> ctx.response().putHeader("Retry-After", Integer.toString(s)));
+        } else if (failure instanceof InvalidInputException e) {
+            code = ErrorCode.INVALID_INPUT;
+            message = e.getMessage();
+        } else if (failure instanceof HttpException e && e.getStatusCode() == 413) {
+            code = ErrorCode.PAYLOAD_TOO_LARGE;
+            message = "the request body is larger than the limit";
+        } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+            code = ctx.statusCode() == 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_INPUT;
+            message = code == ErrorCode.PAYLOAD_TOO_LARGE ? "the request body is larger than the limit" : "bad request";
+        } else if (failure instanceof HttpException e && e.getStatusCode() >= 400 && e.getStatusCode() < 500) {
+            code = ErrorCode.INVALID_INPUT;
+            message = "bad request";
+        } else {
+            // anything else is a bug or a classifier failure: logged with the request id, not shown
+            ctx.next();
+            return;
+        }
+        if (code == ErrorCode.UNAUTHORIZED && !ctx.response().headers().contains("WWW-Authenticate")) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        }
+        ctx.put(Routes.ERROR_CODE_KEY, code);
+        LOG.debug("{} {}: {} {}", ctx.request().method(), ctx.normalizedPath(), code.status(), message);
+        send(ctx, code.status(), RestCodec.error(message));
+    }
+
+    private static void send(RoutingContext ctx, int status, Buffer body) {
+        ctx.response().setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(body);
+    }
+}
