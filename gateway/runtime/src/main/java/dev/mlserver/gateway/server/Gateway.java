@@ -80,7 +80,7 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Inference inference = Inference.create(registry, metrics, version(), draining::get, refusing::get);
+        Inference inference = Inference.create(registry, metrics, GatewayVersion.current(), draining::get, refusing::get);
         Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get,
                 r -> RestRoutes.mount(r, inference, config.server().maxBodyBytes()));
         AdminRoutes.mount(router, vertx, registry, directory, config);
