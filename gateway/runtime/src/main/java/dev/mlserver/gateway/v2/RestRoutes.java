@@ -4,7 +4,7 @@ import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.http.Routes;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
