@@ -11,6 +11,7 @@ import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.plugin.WorkDirectory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,10 +20,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +40,7 @@ public final class Gateway {
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
-    private final Path workDir;
+    private final WorkDirectory workDir;
     private final PluginDirectory directory;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
@@ -64,8 +61,8 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
-        this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+        this.workDir = WorkDirectory.open(config.plugins().workDir());
+        PluginLoader loader = new PluginLoader(config, workDir.path(), vertx, version(), Routes.reservedNames(config), metrics,
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -195,6 +192,7 @@ public final class Gateway {
             }
             registry.closeAll(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             vertx.close().await();
+            workDir.close();
             LOG.info("mlserver stopped");
         } finally {
             stopped.complete(null);
@@ -209,19 +207,6 @@ public final class Gateway {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Path workDir(GatewayConfig config) {
-        try {
-            if (config.plugins().workDir() != null) {
-                return Files.createDirectories(config.plugins().workDir());
-            }
-            Path dir = Files.createTempDirectory("mlserver-plugins-");
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the plugin work directory: " + e.getMessage(), e);
         }
     }
 
