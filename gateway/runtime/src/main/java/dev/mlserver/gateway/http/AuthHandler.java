@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * granted that classifier; anything else needs a valid token. Tokens are compared as SHA-256
  * digests in constant time and never logged.
  */
-final class AuthHandler implements Handler<RoutingContext> {
+public final class AuthHandler implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(AuthHandler.class);
     static final String IDENTITY_KEY = "mlserver.identity";
 
@@ -53,7 +53,7 @@ final class AuthHandler implements Handler<RoutingContext> {
     }
 
     /** The guard for this config, or empty when tokens are off. */
-    static Optional<AuthHandler> create(GatewayConfig config, MeterRegistry registry) {
+    public static Optional<AuthHandler> create(GatewayConfig config, MeterRegistry registry) {
         if (!config.security().tokensEnabled()) {
             return Optional.empty();
         }
@@ -117,6 +117,33 @@ final class AuthHandler implements Handler<RoutingContext> {
         ctx.next();
     }
 
+    /**
+     * The same guard for a protocol without routes (gRPC): why a call with this
+     * {@code Authorization} value may not go on, or empty when it may.
+     *
+     * @param classifier the classifier the call reaches, or null for a call that needs any valid token
+     */
+    public Optional<GatewayException> refusal(String authorization, String classifier) {
+        String token = bearer(authorization);
+        if (token == null) {
+            missing.increment();
+            return Optional.of(new GatewayException(ErrorCode.UNAUTHORIZED, authorization == null
+                    ? "this call needs a token: send authorization: Bearer <token>"
+                    : "the authorization metadata must be: Bearer <token>"));
+        }
+        TokenGrant grant = find(token);
+        if (grant == null) {
+            invalid.increment();
+            return Optional.of(new GatewayException(ErrorCode.UNAUTHORIZED, "the bearer token is not valid"));
+        }
+        if (classifier != null && !grant.mayCall(classifier)) {
+            forbidden.increment();
+            return Optional.of(new GatewayException(ErrorCode.FORBIDDEN,
+                    "token '" + grant.identity() + "' may not call classifier '" + clip(classifier) + "'"));
+        }
+        return Optional.empty();
+    }
+
     /** What the normalised {@code path} needs, decided on its segments as the router sees them. */
     Access access(String path) {
         String[] segments = (path == null ? "" : path).split("/", -1);
@@ -138,6 +165,9 @@ final class AuthHandler implements Handler<RoutingContext> {
         if (head.equals("classifiers")) {
             return Access.of(Access.Kind.ANY_TOKEN);
         }
+        if (head.equals("v2")) {
+            return v2Access(segments);
+        }
         if (versionSegment != null && head.equals(versionSegment)) {
             first++;
             if (segments.length <= first) {
@@ -152,6 +182,28 @@ final class AuthHandler implements Handler<RoutingContext> {
             return Access.of(Access.Kind.OPEN);
         }
         return new Access(Access.Kind.CLASSIFIER, name);
+    }
+
+    /**
+     * The Open Inference Protocol's REST paths: health and model readiness are open (as the
+     * native ones), a model's metadata and inference need a token granted that model, and
+     * anything else under {@code /v2} any valid token.
+     */
+    private static Access v2Access(String[] segments) {
+        if (segments.length >= 3 && segments[2].equals("health")) {
+            return Access.of(Access.Kind.OPEN);
+        }
+        if (segments.length >= 4 && segments[2].equals("models")) {
+            String name = decode(segments[3]);
+            if (name == null || name.isEmpty()) {
+                return Access.of(Access.Kind.ANY_TOKEN);
+            }
+            if (segments[segments.length - 1].equals("ready")) {
+                return Access.of(Access.Kind.OPEN);
+            }
+            return new Access(Access.Kind.CLASSIFIER, name);
+        }
+        return Access.of(Access.Kind.ANY_TOKEN);
     }
 
     /** The token of {@code Bearer <token>}, or null. */

@@ -14,7 +14,11 @@ import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.WorkDirectory;
 import dev.mlserver.gateway.registry.PluginWatcher;
 import dev.mlserver.gateway.v2.Inference;
+import dev.mlserver.gateway.v2.GrpcService;
 import dev.mlserver.gateway.v2.RestRoutes;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.server.GrpcServer;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -49,6 +53,8 @@ public final class Gateway {
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicInteger port = new AtomicInteger(-1);
+    private final AtomicInteger grpcPort = new AtomicInteger(-1);
+    private String grpcDeploymentId;
     private volatile PluginWatcher watcher;
     private String deploymentId;
 
@@ -98,8 +104,11 @@ public final class Gateway {
         long drainMillis = config.lifecycle().drainTimeoutMs();
         return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, drainMillis),
                         new DeploymentOptions().setInstances(instances))
-                .map(id -> {
+                .compose(id -> {
                     deploymentId = id;
+                    return startGrpc(inference, instances, drainMillis);
+                })
+                .map(id -> {
                     LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
@@ -109,6 +118,32 @@ public final class Gateway {
                     });
                     return port.get();
                 });
+    }
+
+    /** The Open Inference Protocol's gRPC port, when {@code grpc.enabled}: HTTP/2 (h2c) only. */
+    private Future<Void> startGrpc(Inference inference, int instances, long drainMillis) {
+        if (!config.grpc().enabled()) {
+            return Future.succeededFuture();
+        }
+        GrpcServer grpc = GrpcService.create(vertx, inference, config, metrics);
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.server().host())
+                .setPort(config.grpc().port() == 0 ? -2 : config.grpc().port())
+                .setHttp2ClearTextEnabled(true)
+                .setIdleTimeout(120);
+        return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, drainMillis),
+                        new DeploymentOptions().setInstances(instances))
+                .map(id -> {
+                    grpcDeploymentId = id;
+                    LOG.info("Open Inference Protocol gRPC (inference.GRPCInferenceService) on {}:{}", config.server().host(),
+                            grpcPort.get());
+                    return null;
+                });
+    }
+
+    /** The bound gRPC port; -1 when gRPC is off. */
+    public int grpcPort() {
+        return grpcPort.get();
     }
 
     private synchronized void startWatching() {
@@ -179,7 +214,8 @@ public final class Gateway {
             try {
                 if (deploymentId != null) {
                     // each server stops accepting and closes its connections once their responses are out
-                    vertx.undeploy(deploymentId).await();
+                    Future<Void> grpc = grpcDeploymentId == null ? Future.succeededFuture() : vertx.undeploy(grpcDeploymentId);
+                    Future.join(vertx.undeploy(deploymentId), grpc).await();
                 }
             } catch (RuntimeException e) {
                 LOG.warn("undeploy: {}", e.toString());
@@ -206,12 +242,12 @@ public final class Gateway {
 
     private static final class ServerVerticle extends VerticleBase {
         private final HttpServerOptions options;
-        private final Router router;
+        private final Handler<HttpServerRequest> router;
         private final AtomicInteger port;
         private final long drainMillis;
         private HttpServer server;
 
-        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, long drainMillis) {
+        ServerVerticle(HttpServerOptions options, Handler<HttpServerRequest> router, AtomicInteger port, long drainMillis) {
             this.options = options;
             this.router = router;
             this.port = port;

@@ -1,0 +1,238 @@
+package dev.mlserver.gateway.v2;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.mlserver.api.Prediction;
+import dev.mlserver.gateway.v2.proto.InferParameter;
+import dev.mlserver.gateway.v2.proto.InferTensorContents;
+import dev.mlserver.gateway.v2.proto.ModelInferRequest;
+import dev.mlserver.gateway.v2.proto.ModelInferResponse;
+import dev.mlserver.gateway.v2.proto.ModelMetadataResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gRPC form of the protocol: {@code ModelInferRequest} to {@link InferRequest}, answers to
+ * {@code ModelInferResponse}. Tensors come in typed contents or in {@code raw_input_contents}
+ * (little-endian, row-major; a BYTES element is a 4-byte little-endian length and its bytes);
+ * a request that sent raw contents is answered in {@code raw_output_contents}.
+ */
+final class GrpcCodec {
+    private GrpcCodec() {}
+
+    static ModelInferRequest parse(byte[] message) {
+        try {
+            return ModelInferRequest.parseFrom(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw Inference.invalid("the message is not a ModelInferRequest: " + e.getMessage());
+        }
+    }
+
+    static InferRequest request(ModelInferRequest message) {
+        boolean raw = message.getRawInputContentsCount() > 0;
+        if (raw && message.getRawInputContentsCount() != message.getInputsCount()) {
+            throw Inference.invalid(message.getInputsCount() + " inputs but " + message.getRawInputContentsCount()
+                    + " raw_input_contents; give one per input, in order");
+        }
+        List<Tensor> tensors = new ArrayList<>(message.getInputsCount());
+        for (int i = 0; i < message.getInputsCount(); i++) {
+            ModelInferRequest.InferInputTensor input = message.getInputs(i);
+            if (raw && input.hasContents()) {
+                throw Inference.invalid("input '" + Inference.clip(input.getName())
+                        + "' has contents while raw_input_contents are used");
+            }
+            tensors.add(raw ? rawTensor(input, message.getRawInputContents(i)) : typedTensor(input));
+        }
+        List<String> outputs = new ArrayList<>(message.getOutputsCount());
+        message.getOutputsList().forEach(o -> outputs.add(o.getName()));
+        return new InferRequest(message.getId().isEmpty() ? null : message.getId(), tensors, outputs);
+    }
+
+    private static Datatype datatype(ModelInferRequest.InferInputTensor input) {
+        return Datatype.parse(input.getDatatype()).orElseThrow(() -> Inference.invalid("input '"
+                + Inference.clip(input.getName()) + "': datatype '" + Inference.clip(input.getDatatype())
+                + "' is not one of " + Arrays.toString(Datatype.values())));
+    }
+
+    private static long[] shape(ModelInferRequest.InferInputTensor input) {
+        long[] shape = new long[input.getShapeCount()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = input.getShape(i);
+        }
+        Tensor.elementCount(input.getName(), shape);
+        return shape;
+    }
+
+    private static Tensor typedTensor(ModelInferRequest.InferInputTensor input) {
+        Datatype datatype = datatype(input);
+        long[] shape = shape(input);
+        InferTensorContents c = input.getContents();
+        int filled = (c.getBoolContentsCount() > 0 ? 1 : 0) + (c.getIntContentsCount() > 0 ? 1 : 0)
+                + (c.getInt64ContentsCount() > 0 ? 1 : 0) + (c.getUintContentsCount() > 0 ? 1 : 0)
+                + (c.getUint64ContentsCount() > 0 ? 1 : 0) + (c.getFp32ContentsCount() > 0 ? 1 : 0)
+                + (c.getFp64ContentsCount() > 0 ? 1 : 0) + (c.getBytesContentsCount() > 0 ? 1 : 0);
+        int own = switch (datatype) {
+            case BOOL -> c.getBoolContentsCount();
+            case INT32 -> c.getIntContentsCount();
+            case INT64 -> c.getInt64ContentsCount();
+            case FP32 -> c.getFp32ContentsCount();
+            case FP64 -> c.getFp64ContentsCount();
+            case BYTES -> c.getBytesContentsCount();
+        };
+        if (filled > 1 || (filled == 1 && own == 0)) {
+            throw Inference.invalid("input '" + Inference.clip(input.getName()) + "' is " + datatype
+                    + " but its contents are in another type's field");
+        }
+        double[] numbers = new double[datatype == Datatype.BYTES ? 0 : own];
+        List<byte[]> bytes = datatype == Datatype.BYTES ? new ArrayList<>(own) : List.of();
+        for (int i = 0; i < own; i++) {
+            switch (datatype) {
+                case BOOL -> numbers[i] = c.getBoolContents(i) ? 1 : 0;
+                case INT32 -> numbers[i] = c.getIntContents(i);
+                case INT64 -> numbers[i] = c.getInt64Contents(i);
+                case FP32 -> numbers[i] = finite(c.getFp32Contents(i), input.getName(), i);
+                case FP64 -> numbers[i] = finite(c.getFp64Contents(i), input.getName(), i);
+                case BYTES -> bytes.add(c.getBytesContents(i).toByteArray());
+            }
+        }
+        return new Tensor(input.getName(), datatype, shape, numbers, bytes);
+    }
+
+    private static Tensor rawTensor(ModelInferRequest.InferInputTensor input, ByteString raw) {
+        Datatype datatype = datatype(input);
+        long[] shape = shape(input);
+        long count = Tensor.elementCount(input.getName(), shape);
+        ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (datatype == Datatype.BYTES) {
+            List<byte[]> elements = new ArrayList<>();
+            while (in.hasRemaining()) {
+                if (in.remaining() < 4 || elements.size() >= count) {
+                    throw rawSize(input, raw.size());
+                }
+                int length = in.getInt();
+                if (length < 0 || length > in.remaining()) {
+                    throw rawSize(input, raw.size());
+                }
+                byte[] element = new byte[length];
+                in.get(element);
+                elements.add(element);
+            }
+            return new Tensor(input.getName(), datatype, shape, new double[0], elements);
+        }
+        if ((long) raw.size() != count * datatype.size()) {
+            throw rawSize(input, raw.size());
+        }
+        double[] numbers = new double[(int) count];
+        for (int i = 0; i < numbers.length; i++) {
+            numbers[i] = switch (datatype) {
+                case BOOL -> in.get() != 0 ? 1 : 0;
+                case INT32 -> in.getInt();
+                case INT64 -> in.getLong();
+                case FP32 -> finite(in.getFloat(), input.getName(), i);
+                default -> finite(in.getDouble(), input.getName(), i);
+            };
+        }
+        return new Tensor(input.getName(), datatype, shape, numbers, List.of());
+    }
+
+    private static RuntimeException rawSize(ModelInferRequest.InferInputTensor input, int size) {
+        return Inference.invalid("input '" + Inference.clip(input.getName()) + "': " + size
+                + " raw bytes do not hold the " + input.getDatatype() + " elements of shape " + Shapes.text(shapeOf(input)));
+    }
+
+    private static long[] shapeOf(ModelInferRequest.InferInputTensor input) {
+        return input.getShapeList().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static double finite(double value, String name, int index) {
+        if (!Double.isFinite(value)) {
+            throw Inference.invalid("input '" + Inference.clip(name) + "': element " + index + " is not a finite number");
+        }
+        return value;
+    }
+
+    static ModelMetadataResponse metadata(Model model, List<String> versions) {
+        ModelMetadataResponse.Builder out = ModelMetadataResponse.newBuilder()
+                .setName(model.name()).addAllVersions(versions).setPlatform(model.platform());
+        model.signature().inputs().forEach(s -> out.addInputs(spec(s)));
+        model.signature().outputs().forEach(s -> out.addOutputs(spec(s)));
+        return out.build();
+    }
+
+    private static ModelMetadataResponse.TensorMetadata spec(TensorSpec spec) {
+        ModelMetadataResponse.TensorMetadata.Builder t = ModelMetadataResponse.TensorMetadata.newBuilder()
+                .setName(spec.name()).setDatatype(spec.datatype().name());
+        for (long d : spec.shape()) {
+            t.addShape(d);
+        }
+        return t.build();
+    }
+
+    static ModelInferResponse response(InferResult result, boolean raw) {
+        Model model = result.model();
+        List<Prediction> predictions = result.predictions();
+        ModelInferResponse.Builder out = ModelInferResponse.newBuilder()
+                .setModelName(model.name()).setModelVersion(model.version());
+        if (result.id() != null) {
+            out.setId(result.id());
+        }
+        for (Map.Entry<String, String> p : model.parameters().entrySet()) {
+            out.putParameters(p.getKey(), InferParameter.newBuilder().setStringParam(p.getValue()).build());
+        }
+        if (result.cached()) {
+            out.putParameters("cached", InferParameter.newBuilder().setBoolParam(true).build());
+        }
+        int n = predictions.size();
+        int classes = model.signature().labels().size();
+        for (String name : result.outputs()) {
+            ModelInferResponse.InferOutputTensor.Builder tensor = ModelInferResponse.InferOutputTensor.newBuilder().setName(name);
+            if (name.equals(Signature.LABEL)) {
+                tensor.setDatatype("BYTES").addShape(n);
+                if (raw) {
+                    out.addRawOutputContents(rawLabels(predictions));
+                } else {
+                    InferTensorContents.Builder c = InferTensorContents.newBuilder();
+                    predictions.forEach(p -> c.addBytesContents(ByteString.copyFromUtf8(p.label())));
+                    tensor.setContents(c);
+                }
+            } else {
+                tensor.setDatatype("FP32").addShape(n).addShape(classes);
+                ByteBuffer rawOut = raw ? ByteBuffer.allocate(n * classes * 4).order(ByteOrder.LITTLE_ENDIAN) : null;
+                InferTensorContents.Builder c = raw ? null : InferTensorContents.newBuilder();
+                for (Prediction p : predictions) {
+                    for (double v : Outputs.probabilities(model, p)) {
+                        if (raw) {
+                            rawOut.putFloat((float) v);
+                        } else {
+                            c.addFp32Contents((float) v);
+                        }
+                    }
+                }
+                if (raw) {
+                    out.addRawOutputContents(ByteString.copyFrom(rawOut.array()));
+                } else {
+                    tensor.setContents(c);
+                }
+            }
+            out.addOutputs(tensor);
+        }
+        return out.build();
+    }
+
+    private static ByteString rawLabels(List<Prediction> predictions) {
+        ByteString.Output out = ByteString.newOutput();
+        ByteBuffer length = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        for (Prediction p : predictions) {
+            byte[] label = p.label().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            length.clear();
+            length.putInt(label.length);
+            out.write(length.array(), 0, 4);
+            out.write(label, 0, label.length);
+        }
+        return out.toByteString();
+    }
+}

@@ -1,0 +1,222 @@
+package dev.mlserver.gateway.v2;
+
+import com.google.protobuf.Message;
+import dev.mlserver.api.InvalidInputException;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.AuthHandler;
+import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.registry.LoadedClassifier;
+import dev.mlserver.gateway.v2.proto.ModelInferRequest;
+import dev.mlserver.gateway.v2.proto.ModelMetadataRequest;
+import dev.mlserver.gateway.v2.proto.ModelReadyRequest;
+import dev.mlserver.gateway.v2.proto.ModelReadyResponse;
+import dev.mlserver.gateway.v2.proto.ServerLiveResponse;
+import dev.mlserver.gateway.v2.proto.ServerMetadataResponse;
+import dev.mlserver.gateway.v2.proto.ServerReadyResponse;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * {@code inference.GRPCInferenceService} on Vert.x gRPC: the same operations as the REST routes,
+ * with the same tokens (the {@code authorization} metadata), metrics ({@code protocol="v2-grpc"})
+ * and access log. Every failure becomes a gRPC status here, in {@link #status}.
+ */
+public final class GrpcService {
+    private static final Logger LOG = LoggerFactory.getLogger(GrpcService.class);
+    private static final Logger ACCESS = LoggerFactory.getLogger("mlserver.access");
+    static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+
+    private final Inference inference;
+    private final GatewayMetrics metrics;
+    private final AuthHandler auth;
+    private final boolean accessLog;
+
+    private GrpcService(Inference inference, GatewayMetrics metrics, AuthHandler auth, boolean accessLog) {
+        this.inference = inference;
+        this.metrics = metrics;
+        this.auth = auth;
+        this.accessLog = accessLog;
+    }
+
+    /** A gRPC server (an HTTP/2 request handler) that serves the protocol's six calls. */
+    public static GrpcServer create(Vertx vertx, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
+        GrpcService service = new GrpcService(inference, metrics,
+                AuthHandler.create(config, metrics.registry()).orElse(null), config.logging().accessLog());
+        GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.server().maxBodyBytes()));
+        service.unary(server, "ServerLive", req -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
+        service.unary(server, "ServerReady", req -> Future.succeededFuture(
+                ServerReadyResponse.newBuilder().setReady(inference.serverReady()).build()));
+        service.unary(server, "ServerMetadata", service::serverMetadata);
+        service.unary(server, "ModelReady", service::modelReady);
+        service.unary(server, "ModelMetadata", service::modelMetadata);
+        service.unary(server, "ModelInfer", service::modelInfer);
+        return server;
+    }
+
+    /** One call: its request message as bytes, its caller's metadata. */
+    private record Call(GrpcServerRequest<Buffer, Message> request, byte[] message, long start) {
+        String authorization() {
+            return request.headers().get("authorization");
+        }
+    }
+
+    private void unary(GrpcServer server, String method, Function<Call, Future<? extends Message>> handler) {
+        ServiceMethod<Buffer, Message> serviceMethod = ServiceMethod.server(SERVICE, method,
+                GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY);
+        server.callHandler(serviceMethod, request -> {
+            long start = System.nanoTime();
+            request.last().onComplete(received -> {
+                if (received.failed()) {
+                    return;
+                }
+                Call call = new Call(request, received.result().getBytes(), start);
+                Future<? extends Message> answer;
+                try {
+                    answer = handler.apply(call);
+                } catch (RuntimeException e) {
+                    answer = Future.failedFuture(e);
+                }
+                answer.onComplete(result -> {
+                    if (result.succeeded()) {
+                        request.response().send(result.result());
+                        log(call, method, GrpcStatus.OK);
+                    } else {
+                        fail(call, method, result.cause());
+                    }
+                });
+            });
+        });
+    }
+
+    private Future<ServerMetadataResponse> serverMetadata(Call call) {
+        guard(call, null);
+        return Future.succeededFuture(ServerMetadataResponse.newBuilder()
+                .setName(inference.serverName()).setVersion(inference.serverVersion()).build());
+    }
+
+    private Future<Message> modelReady(Call call) {
+        ModelReadyRequest message = parse(call, ModelReadyRequest.parser());
+        return withModel(call, "ready", message.getName(), message.getVersion(), classifier -> Future.succeededFuture(
+                ModelReadyResponse.newBuilder().setReady(!inference.draining()).build()));
+    }
+
+    private Future<Message> modelMetadata(Call call) {
+        ModelMetadataRequest message = parse(call, ModelMetadataRequest.parser());
+        guard(call, message.getName());
+        return withModel(call, "metadata", message.getName(), message.getVersion(), classifier -> Future.succeededFuture(
+                GrpcCodec.metadata(inference.model(classifier), inference.versions(classifier))));
+    }
+
+    private Future<Message> modelInfer(Call call) {
+        ModelInferRequest message = GrpcCodec.parse(call.message());
+        guard(call, message.getModelName());
+        boolean raw = message.getRawInputContentsCount() > 0;
+        return withModel(call, "infer", message.getModelName(), message.getModelVersion(), classifier ->
+                inference.infer(classifier, GrpcCodec.request(message)).map(result -> GrpcCodec.response(result, raw)));
+    }
+
+    /**
+     * Runs {@code body} on the model, entered for the call: the version stays open until the answer
+     * is sent, then the call is counted and logged and the version let go.
+     */
+    private <T extends Message> Future<Message> withModel(Call call, String route, String name, String version,
+                                                          Function<LoadedClassifier, Future<T>> body) {
+        LoadedClassifier classifier = inference.enter(name, version);
+        Future<T> answer;
+        try {
+            answer = body.apply(classifier);
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        return answer.<Message>map(m -> m).andThen(result -> {
+            int status = result.succeeded() ? 200 : code(result.cause()).status();
+            try {
+                metrics.request(classifier, GatewayMetrics.V2_GRPC, route, status, System.nanoTime() - call.start());
+            } finally {
+                classifier.leave();
+            }
+        });
+    }
+
+    private void guard(Call call, String classifier) {
+        if (auth != null) {
+            Optional<GatewayException> refusal = auth.refusal(call.authorization(), classifier);
+            if (refusal.isPresent()) {
+                throw refusal.get();
+            }
+        }
+    }
+
+    private static <T> T parse(Call call, com.google.protobuf.Parser<T> parser) {
+        try {
+            return parser.parseFrom(call.message());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw Inference.invalid("the message does not parse: " + e.getMessage());
+        }
+    }
+
+    private void fail(Call call, String method, Throwable failure) {
+        GrpcStatus status = status(failure);
+        String message = status == GrpcStatus.INTERNAL ? "internal error" : failure.getMessage();
+        if (status == GrpcStatus.INTERNAL) {
+            LOG.error("gRPC {}: unexpected failure", method, failure);
+        }
+        call.request().response().status(status).statusMessage(message == null ? status.name() : message).end();
+        log(call, method, status);
+    }
+
+    private void log(Call call, String method, GrpcStatus status) {
+        if (!accessLog || !ACCESS.isInfoEnabled()) {
+            return;
+        }
+        LoggingEventBuilder line = ACCESS.atInfo().setMessage("request")
+                .addKeyValue("method", "POST")
+                .addKeyValue("path", SERVICE.pathOf(method))
+                .addKeyValue("protocol", GatewayMetrics.V2_GRPC)
+                .addKeyValue("grpc_status", status.name())
+                .addKeyValue("duration_ms", Math.round((System.nanoTime() - call.start()) / 1000.0) / 1000.0);
+        line.log();
+    }
+
+    /** The one place a failure becomes a gRPC status. */
+    static GrpcStatus status(Throwable failure) {
+        if (failure instanceof GatewayException || failure instanceof InvalidInputException) {
+            return switch (code(failure)) {
+                case INVALID_JSON, INVALID_INPUT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, URI_TOO_LONG, HEADERS_TOO_LARGE ->
+                        GrpcStatus.INVALID_ARGUMENT;
+                case UNAUTHORIZED -> GrpcStatus.UNAUTHENTICATED;
+                case FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
+                case UNKNOWN_CLASSIFIER, NOT_FOUND -> GrpcStatus.NOT_FOUND;
+                case METHOD_NOT_ALLOWED -> GrpcStatus.UNIMPLEMENTED;
+                case QUOTA_EXCEEDED -> GrpcStatus.RESOURCE_EXHAUSTED;
+                case CLASSIFIER_SATURATED, CLASSIFIER_NOT_READY, DRAINING -> GrpcStatus.UNAVAILABLE;
+                case PREDICTION_TIMEOUT -> GrpcStatus.DEADLINE_EXCEEDED;
+                case INTERNAL_ERROR -> GrpcStatus.INTERNAL;
+            };
+        }
+        return GrpcStatus.INTERNAL;
+    }
+
+    private static ErrorCode code(Throwable failure) {
+        if (failure instanceof GatewayException e) {
+            return e.code();
+        }
+        return failure instanceof InvalidInputException ? ErrorCode.INVALID_INPUT : ErrorCode.INTERNAL_ERROR;
+    }
+}
