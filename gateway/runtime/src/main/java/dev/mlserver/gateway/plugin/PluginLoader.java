@@ -82,6 +82,11 @@ public final class PluginLoader {
         return config.onnx();
     }
 
+    /** How long loads may take and versions may drain. */
+    public GatewayConfig.Lifecycle lifecycle() {
+        return config.lifecycle();
+    }
+
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public LoadedClassifier load(Path jar) {
         return load(jar, read(jar));
@@ -150,6 +155,7 @@ public final class PluginLoader {
         String pluginId = null;
         Classifier classifier = null;
         try {
+            PluginLoads.step("the plugin's constructor");
             pluginId = plugins.loadPlugin(copy);
             if (pluginId == null) {
                 throw new PluginLoadException("PF4J could not load the jar");
@@ -172,12 +178,15 @@ public final class PluginLoader {
             Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
             Description description;
             try {
+                PluginLoads.step("open()");
                 classifier.open(context);
+                PluginLoads.step("describe()");
                 description = classifier.describe();
             } finally {
                 Thread.currentThread().setContextClassLoader(previous);
             }
             ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
+            PluginLoads.step("the warm-up prediction");
             warm(classifier, info);
             Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), limits, vertx,
                     listeners.forClassifier(info.name(), info.version()));
