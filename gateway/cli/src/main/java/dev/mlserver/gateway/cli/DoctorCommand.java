@@ -5,9 +5,11 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.CpuBudget;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
@@ -184,7 +186,7 @@ final class DoctorCommand implements Callable<Integer> {
         Map<String, String> owners = new HashMap<>();
         List<ClassifierInfo> served = new ArrayList<>();
         try {
-            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx);
+            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx, GatewayVersion.current(), Routes.reservedNames(cfg));
             for (Path jar : jars) {
                 String file = jar.getFileName().toString();
                 long start = System.nanoTime();
