@@ -1,5 +1,8 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
+import dev.mlserver.gateway.plugin.LoadStep;
+import dev.mlserver.gateway.plugin.OpenedPlugin;
+import dev.mlserver.gateway.plugin.PluginLoadException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -25,8 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PluginLoads {
     private static final Logger LOG = LoggerFactory.getLogger(PluginLoads.class);
-    /** The load running on this thread, for {@link #step}. */
-    private static final ThreadLocal<Pending> CURRENT = new ThreadLocal<>();
 
     private final long timeoutMillis;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
@@ -41,33 +42,25 @@ final class PluginLoads {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** Names the step a load is in ({@code "open()"}, say), for its deadline's message; a no-op outside a load. */
-    static void step(String name) {
-        Pending p = CURRENT.get();
-        if (p != null) {
-            p.step = name;
-        }
-    }
-
     /** Runs {@code load} for the jar named {@code jar} with the deadline. Blocking, for at most the timeout. */
-    LoadedClassifier run(String jar, Callable<LoadedClassifier> load) {
+    OpenedPlugin run(String jar, Callable<OpenedPlugin> load) {
         if (closed) {
             throw new PluginLoadException("not loaded: the gateway is shutting down");
         }
         Pending p = new Pending(jar, Instant.now());
         pending.put(jar, p);
         Thread thread = new Thread(() -> {
-            CURRENT.set(p);
+            LoadStep.track(step -> p.step = step);
             try {
-                LoadedClassifier loaded = load.call();
+                OpenedPlugin loaded = load.call();
                 if (!p.result.complete(loaded)) {
                     LOG.warn("the abandoned load of {} returned after all; closing what it loaded", jar);
-                    loaded.close(0);
+                    loaded.close();
                 }
             } catch (Throwable e) {
                 p.result.completeExceptionally(e);
             } finally {
-                CURRENT.remove();
+                LoadStep.track(null);
             }
         }, "mlserver-load-" + jar);
         thread.setDaemon(true);
@@ -123,7 +116,7 @@ final class PluginLoads {
     }
 
     /** What a load ended with, once its result is set: the classifier, or its failure thrown. */
-    private static LoadedClassifier outcome(Pending p) {
+    private static OpenedPlugin outcome(Pending p) {
         try {
             return p.result.join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -149,7 +142,7 @@ final class PluginLoads {
     private static final class Pending {
         final String jar;
         final Instant since;
-        final CompletableFuture<LoadedClassifier> result = new CompletableFuture<>();
+        final CompletableFuture<OpenedPlugin> result = new CompletableFuture<>();
         volatile String step = "reading the jar";
         volatile Thread thread;
 
