@@ -180,7 +180,9 @@ public final class LoadedClassifier {
             Thread.currentThread().setContextClassLoader(previous);
         }
         try {
-            plugins.unloadPlugin(pluginId);
+            if (plugins != null) {
+                plugins.unloadPlugin(pluginId);
+            }
         } catch (RuntimeException e) {
             LOG.warn("{} {}: unload failed: {}", info.name(), info.version(), e.toString());
         }
