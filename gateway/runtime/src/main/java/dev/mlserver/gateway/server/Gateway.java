@@ -1,5 +1,6 @@
-package dev.mlserver.gateway;
+package dev.mlserver.gateway.server;
 
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
@@ -65,7 +66,7 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+        PluginLoader loader = new PluginLoader(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config), metrics,
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -73,12 +74,6 @@ public final class Gateway {
 
     public static Gateway create(GatewayConfig config) {
         return new Gateway(config);
-    }
-
-    /** The gateway's own version, from its jar. */
-    public static String version() {
-        String v = Gateway.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0" : v;
     }
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
@@ -104,7 +99,7 @@ public final class Gateway {
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
@@ -113,11 +108,6 @@ public final class Gateway {
                     });
                     return port.get();
                 });
-    }
-
-    /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
-    public void loadPluginsNow() {
-        directory.initialLoad();
     }
 
     private synchronized void startWatching() {
