@@ -1,7 +1,7 @@
 package dev.mlserver.gateway.repo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.plugin.PluginManifest;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,7 +41,7 @@ public record ModelPackage(Path jar, Map<String, String> manifest, List<String> 
             "tokenizer", "tokenizer.json", "model_config", "config.json");
 
     public ModelPackage {
-        manifest = Map.copyOf(manifest);
+        manifest = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(manifest));
         artifacts = List.copyOf(artifacts);
     }
 
@@ -67,7 +67,7 @@ public record ModelPackage(Path jar, Map<String, String> manifest, List<String> 
             attributes.put("Plugin-Id", name);
             attributes.put("Plugin-Version", version);
             attributes.put("Plugin-Provider", card.path("provider").asText(DEFAULT_PROVIDER));
-            attributes.put("Plugin-Requires", ">=" + Gateway.version());
+            attributes.put("Plugin-Requires", ">=" + GatewayVersion.current());
             attributes.put("Plugin-Description", card.path("description").asText("").strip().replaceAll("\\s+", " "));
             git.ifPresent(g -> {
                 g.headCommit().ifPresent(c -> attributes.put("Git-Commit", c));

@@ -90,6 +90,8 @@ public record ModelScaffold(Path dir, List<String> files, List<Problem> toFill, 
                 toFill.add(Problem.warning(file, "labels", "the model's classes are the numbers " + model.labels()
                         + ": write their names in this order under labels: (or pass --labels)"));
             }
+            toFill.add(Problem.warning(file, "description", "say what the classifier tells, from what input: "
+                    + "GET /" + name + " and the jar's manifest show it"));
             String yaml = yaml(name, model, request);
             Files.writeString(dir.resolve(ModelDir.CARD), yaml, StandardCharsets.UTF_8);
             files.add(0, ModelDir.CARD);
