@@ -7,13 +7,11 @@ import dev.mlserver.api.Classifier;
 import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.generic.OnnxClassifier;
-import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.config.Yaml;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +24,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
@@ -35,10 +34,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a plugin jar into a {@link LoadedClassifier}: copy it privately by content hash, read its
+ * Turns a plugin jar into an {@link OpenedPlugin}: copy it privately by content hash, read its
  * manifest and {@code mlserver.yaml}, load it in its own class loader, open and warm its
  * classifier. Any failure is a {@link PluginLoadException} with the reason, and leaves nothing
- * loaded behind.
+ * loaded behind. It starts no threads: serving and tools ({@code validate}, {@code doctor}) load alike.
  */
 public final class PluginLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PluginLoader.class);
@@ -48,25 +47,23 @@ public final class PluginLoader {
 
     private final GatewayConfig config;
     private final Path workDir;
-    private final Vertx vertx;
     private final String gatewayVersion;
     private final Set<String> reservedNames;
-    private final BulkheadListeners listeners;
     private final PluginIntegrity integrity;
+    /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
+    private final Map<String, Integer> copyUsers = new HashMap<>();
 
-    /** Makes the bulkhead listener (metrics) for a classifier version. */
-    public interface BulkheadListeners {
-        Bulkhead.Listener forClassifier(String name, String version);
-    }
-
-    public PluginLoader(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
-                        Set<String> reservedNames, BulkheadListeners listeners, PluginIntegrity integrity) {
+    /**
+     * A loader that copies jars into {@code workDir}, checks them against {@code gatewayVersion}
+     * (their {@code Plugin-Requires}), refuses classifier names in {@code reservedNames} and
+     * verifies each jar with {@code integrity}.
+     */
+    public PluginLoader(GatewayConfig config, Path workDir, String gatewayVersion, Set<String> reservedNames,
+                        PluginIntegrity integrity) {
         this.config = config;
         this.workDir = workDir;
-        this.vertx = vertx;
         this.gatewayVersion = gatewayVersion;
         this.reservedNames = Set.copyOf(reservedNames);
-        this.listeners = listeners;
         this.integrity = integrity;
     }
 
@@ -75,9 +72,9 @@ public final class PluginLoader {
      * {@code doctor}): the configured integrity check, no metrics. The caller names the gateway
      * version plugins are checked against and the names its routes reserve.
      */
-    public static PluginLoader standalone(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
+    public static PluginLoader standalone(GatewayConfig config, Path workDir, String gatewayVersion,
                                           Set<String> reservedNames) {
-        return new PluginLoader(config, workDir, vertx, gatewayVersion, reservedNames, (name, version) -> Bulkhead.Listener.NONE,
+        return new PluginLoader(config, workDir, gatewayVersion, reservedNames,
                 PluginIntegrity.create(config.plugins(), PluginIntegrity.Listener.NONE));
     }
 
@@ -87,7 +84,7 @@ public final class PluginLoader {
     }
 
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
-    public LoadedClassifier load(Path jar) {
+    public OpenedPlugin load(Path jar) {
         return load(jar, read(jar));
     }
 
@@ -101,7 +98,7 @@ public final class PluginLoader {
     }
 
     /** Loads, opens and warms the classifier in {@code bytes}, read from {@code jar}. Blocking. */
-    public LoadedClassifier load(Path jar, byte[] bytes) {
+    public OpenedPlugin load(Path jar, byte[] bytes) {
         String sha256 = sha256(bytes);
         integrity.verify(jar.getFileName().toString(), sha256);
         Path copy = privateCopy(bytes, sha256);
@@ -117,8 +114,7 @@ public final class PluginLoader {
         }
     }
 
-    private LoadedClassifier load(Path jar, String sha256, Path copy) {
-
+    private OpenedPlugin load(Path jar, String sha256, Path copy) {
         PluginManifest manifest;
         JsonNode card;
         boolean modelOnly;
@@ -146,7 +142,7 @@ public final class PluginLoader {
                     + "' but the manifest's Plugin-Id is '" + manifest.id() + "'");
         }
         Limits limits;
-        java.util.Optional<PredictionCache.Settings> cacheSettings;
+        Optional<PredictionCache.Settings> cacheSettings;
         try {
             limits = config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits");
             cacheSettings = PredictionCache.Settings.parse(card.get("cache"), "mlserver.yaml cache");
@@ -190,13 +186,10 @@ public final class PluginLoader {
             }
             ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
             warm(classifier, info);
-            Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), limits, vertx,
-                    listeners.forClassifier(info.name(), info.version()));
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
-            return new LoadedClassifier(info, classifier, bulkhead, plugins, pluginId,
-                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256),
-                    cacheSettings.map(s -> PredictionCache.create(info.version(), s)).orElse(null));
+            return new OpenedPlugin(info, classifier, plugins, pluginId, JSON.writeValueAsBytes(info.metadata()),
+                    cacheSettings.orElse(null), () -> releaseCopy(sha256));
         } catch (PluginLoadException e) {
             cleanUp(plugins, pluginId, classifier);
             throw e;
@@ -207,11 +200,11 @@ public final class PluginLoader {
     }
 
     /**
-     * A model-only jar (no classes, an ONNX model and its mlserver.yaml) is served by the platform's
+     * A model-only jar (no classes: an ONNX model and its mlserver.yaml) is served by the platform's
      * generic classifier, from the gateway's class loader: no plugin class loader is made.
      */
-    private LoadedClassifier loadModelOnly(Path jar, String sha256, Path copy, PluginManifest manifest, JsonNode card,
-                                           Limits limits, java.util.Optional<PredictionCache.Settings> cacheSettings) {
+    private OpenedPlugin loadModelOnly(Path jar, String sha256, Path copy, PluginManifest manifest, JsonNode card,
+                                       Limits limits, Optional<PredictionCache.Settings> cacheSettings) {
         Classifier classifier = new OnnxClassifier();
         try {
             JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
@@ -219,13 +212,10 @@ public final class PluginLoader {
             classifier.open(context);
             ClassifierInfo info = info(manifest, card, classifier.describe(), limits, sha256, jar);
             warm(classifier, info);
-            Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), limits, vertx,
-                    listeners.forClassifier(info.name(), info.version()));
             LOG.info("loaded {} {} from {} with the generic ONNX classifier (sha256 {}, commit {}, tag {})", info.name(),
                     info.version(), jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
-            return new LoadedClassifier(info, classifier, bulkhead, null, null,
-                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256),
-                    cacheSettings.map(s -> PredictionCache.create(info.version(), s)).orElse(null));
+            return new OpenedPlugin(info, classifier, null, null, JSON.writeValueAsBytes(info.metadata()),
+                    cacheSettings.orElse(null), () -> releaseCopy(sha256));
         } catch (PluginLoadException e) {
             cleanUp(null, null, classifier);
             throw e;
@@ -299,14 +289,6 @@ public final class PluginLoader {
         }
     }
 
-    /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
-    private final Map<String, Integer> copyUsers = new HashMap<>();
-
-    /** The private copies of jars that are in use now. */
-    public synchronized Set<String> copiesInUse() {
-        return Set.copyOf(copyUsers.keySet());
-    }
-
     private synchronized void releaseCopy(String sha256) {
         Integer users = copyUsers.merge(sha256, -1, Integer::sum);
         if (users != null && users <= 0) {
@@ -352,7 +334,8 @@ public final class PluginLoader {
         }
     }
 
-    static String sha256(byte[] bytes) {
+    /** The hex SHA-256 of a jar's bytes: its identity in the work directory, the lock file and the allowlist. */
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {

@@ -7,11 +7,11 @@ import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.PluginDirectory;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.registry.PluginWatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -66,9 +66,9 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config), metrics,
+        PluginLoader loader = new PluginLoader(config, workDir, GatewayVersion.current(), Routes.reservedNames(config),
                 PluginIntegrity.create(config.plugins(), metrics));
-        this.registry = new ClassifierRegistry(loader, metrics);
+        this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
     }
 
