@@ -305,7 +305,7 @@ def probability_model(name, input_type, input_shape, body, out, output_shape=(No
 def hostile(out):
     # an input of rank 3 where a classifier takes a matrix of rows
     probability_model("hostile-rank", TensorProto.FLOAT, [None, 4, 1],
-                      [helper.make_node("ReduceSum", ["features"], ["s"], keepdims=0, noop_with_empty_axes=0),
+                      [helper.make_node("Flatten", ["features"], ["s"], axis=1),
                        helper.make_node("Softmax", ["s"], ["probabilities"])], out, output_shape=(None, 4))
     # float16 input
     probability_model("hostile-float16", TensorProto.FLOAT16, [None, 3],

@@ -62,7 +62,7 @@ final class TabularRunner implements Runner {
             }
             return Prediction.all(plan.labels(), rows);
         } catch (OrtException e) {
-            throw new ClassifierException("model run failed: " + e.getMessage(), e);
+            throw new ClassifierException("model run failed: " + ModelInspection.oneLine(e.getMessage()), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }

@@ -112,7 +112,7 @@ final class TextRunner implements Runner {
                 return Prediction.of(plan.labels(), Probabilities.softmax(logits));
             }
         } catch (OrtException e) {
-            throw new ClassifierException("model run failed: " + e.getMessage(), e);
+            throw new ClassifierException("model run failed: " + ModelInspection.oneLine(e.getMessage()), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
