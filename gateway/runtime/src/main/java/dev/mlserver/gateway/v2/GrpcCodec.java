@@ -204,11 +204,11 @@ final class GrpcCodec {
                 ByteBuffer rawOut = raw ? ByteBuffer.allocate(n * classes * 4).order(ByteOrder.LITTLE_ENDIAN) : null;
                 InferTensorContents.Builder c = raw ? null : InferTensorContents.newBuilder();
                 for (Prediction p : predictions) {
-                    for (double v : Outputs.probabilities(model, p)) {
+                    for (float v : Outputs.probabilities(model, p)) {
                         if (raw) {
-                            rawOut.putFloat((float) v);
+                            rawOut.putFloat(v);
                         } else {
-                            c.addFp32Contents((float) v);
+                            c.addFp32Contents(v);
                         }
                     }
                 }

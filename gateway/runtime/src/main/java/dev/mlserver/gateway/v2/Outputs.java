@@ -7,13 +7,16 @@ import java.util.List;
 final class Outputs {
     private Outputs() {}
 
-    /** The probabilities of {@code p} in the order of the model's labels (0 for a label it left out). */
-    static double[] probabilities(Model model, Prediction p) {
+    /** The probabilities of {@code p} in the order of the model's labels (0 for a label it does not have). */
+    static float[] probabilities(Model model, Prediction p) {
         List<String> labels = model.signature().labels();
-        double[] out = new double[labels.size()];
+        if (labels.equals(p.labels())) {
+            return p.probabilities();
+        }
+        float[] out = new float[labels.size()];
         for (int i = 0; i < out.length; i++) {
-            Double v = p.probabilities().get(labels.get(i));
-            out[i] = v == null ? 0 : v;
+            int at = p.labels().indexOf(labels.get(i));
+            out[i] = at < 0 ? 0 : p.probabilities()[at];
         }
         return out;
     }

@@ -308,8 +308,8 @@ final class RestCodec {
                     g.writeEndArray();
                     g.writeArrayFieldStart("data");
                     for (Prediction p : predictions) {
-                        for (double v : Outputs.probabilities(model, p)) {
-                            g.writeNumber((float) v);
+                        for (float v : Outputs.probabilities(model, p)) {
+                            g.writeNumber(v);
                         }
                     }
                 }
