@@ -22,7 +22,8 @@ public final class MlServer {
     /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
     public static CommandLine commandLine() {
         return new CommandLine(new MlServer())
-                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1)
+                .setExecutionExceptionHandler(new Errors())
+                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? Errors.USAGE : Errors.PROBLEM)
                 .setCaseInsensitiveEnumValuesAllowed(true);
     }
 

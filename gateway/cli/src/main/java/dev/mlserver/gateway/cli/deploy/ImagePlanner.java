@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.cli.deploy;
 
 import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public final class ImagePlanner {
     public record Request(
             String repository, List<PluginJar> jars, Path gatewayJar, String baseImage,
             Optional<String> tag, Optional<String> tagPrefix, Instant created,
-            SourceRepository.GitInfo git, Path stagingRoot) {}
+            Repository.GitInfo git, Path stagingRoot) {}
 
     private ImagePlanner() {}
 
@@ -108,8 +109,17 @@ public final class ImagePlanner {
         if (request.tagPrefix().isPresent()) {
             return new String[] {request.tagPrefix().get(), defaultTag};
         }
-        String name = jars.size() == 1 ? repository + "-" + jars.get(0).name() : repository;
+        String name = jars.size() == 1 ? imageName(repository, jars.get(0).name()) : repository;
         return new String[] {name, defaultTag};
+    }
+
+    /**
+     * A classifier's image name: {@code <repository>-<classifier>}, or the classifier's name alone
+     * when it is the repository's (a single-classifier repository).
+     */
+    public static String imageName(String repository, String classifier) {
+        return repository.equals(classifier) ? classifier
+                : repository + "-" + classifier;
     }
 
     /**
@@ -130,7 +140,7 @@ public final class ImagePlanner {
     }
 
     private static Map<String, String> labels(String name, String tag, String repository, String created,
-            List<ImageSpec.Classifier> classifiers, List<PluginJar> jars, SourceRepository.GitInfo git) {
+            List<ImageSpec.Classifier> classifiers, List<PluginJar> jars, Repository.GitInfo git) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("org.opencontainers.image.title", name);
         labels.put("org.opencontainers.image.description", "mlserver gateway " + Gateway.version() + " serving "
@@ -157,7 +167,7 @@ public final class ImagePlanner {
     }
 
     /** The commit every plugin jar was built from; else the checked-out commit. */
-    private static Optional<String> revision(List<PluginJar> jars, SourceRepository.GitInfo git) {
+    private static Optional<String> revision(List<PluginJar> jars, Repository.GitInfo git) {
         Set<Optional<String>> commits = jars.stream().map(PluginJar::commit).collect(Collectors.toSet());
         if (commits.size() == 1 && commits.iterator().next().isPresent()) {
             return commits.iterator().next();
