@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli.deploy;
 
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.repo.ClassifierModule;
 import dev.mlserver.gateway.repo.Repository;
 import java.nio.file.Files;
@@ -117,7 +118,7 @@ public final class CiWorkflow {
                           MLSERVER_REGISTRY_USERNAME: ${{ secrets.REGISTRY_USERNAME }}
                           MLSERVER_REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}
                         run: java -jar gateway/cli/target/ml_server.jar push --registry "$REGISTRY_URL"
-                """.formatted(options, dev.mlserver.gateway.Gateway.version(), indent(pick(modules), 10), mlServer.stripTrailing());
+                """.formatted(options, GatewayVersion.current(), indent(pick(modules), 10), mlServer.stripTrailing());
     }
 
     /** The pick step for these modules: their paths are written into it, as the repository model found them. */

@@ -1,16 +1,18 @@
-package dev.mlserver.gateway;
+package dev.mlserver.gateway.server;
 
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.PluginDirectory;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.plugin.WorkDirectory;
+import dev.mlserver.gateway.registry.PluginWatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,10 +21,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +41,7 @@ public final class Gateway {
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
-    private final Path workDir;
+    private final WorkDirectory workDir;
     private final PluginDirectory directory;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
@@ -64,21 +62,15 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
-        this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+        this.workDir = WorkDirectory.open(config.plugins().workDir());
+        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), Routes.reservedNames(config),
                 PluginIntegrity.create(config.plugins(), metrics));
-        this.registry = new ClassifierRegistry(loader, metrics);
+        this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
     }
 
     public static Gateway create(GatewayConfig config) {
         return new Gateway(config);
-    }
-
-    /** The gateway's own version, from its jar. */
-    public static String version() {
-        String v = Gateway.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0" : v;
     }
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
@@ -104,7 +96,7 @@ public final class Gateway {
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
@@ -113,11 +105,6 @@ public final class Gateway {
                     });
                     return port.get();
                 });
-    }
-
-    /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
-    public void loadPluginsNow() {
-        directory.initialLoad();
     }
 
     private synchronized void startWatching() {
@@ -195,6 +182,7 @@ public final class Gateway {
             }
             registry.closeAll(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             vertx.close().await();
+            workDir.close();
             LOG.info("mlserver stopped");
         } finally {
             stopped.complete(null);
@@ -209,19 +197,6 @@ public final class Gateway {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Path workDir(GatewayConfig config) {
-        try {
-            if (config.plugins().workDir() != null) {
-                return Files.createDirectories(config.plugins().workDir());
-            }
-            Path dir = Files.createTempDirectory("mlserver-plugins-");
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the plugin work directory: " + e.getMessage(), e);
         }
     }
 
