@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.cli;
 
 import com.google.cloud.tools.jib.api.JibContainer;
+import dev.mlserver.gateway.cli.deploy.BaseImages;
 import dev.mlserver.gateway.cli.deploy.BuildRecord;
 import dev.mlserver.gateway.cli.deploy.DeployException;
 import dev.mlserver.gateway.cli.deploy.ImageBuilder;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  ml_server build                                   # every classifier: the family image, to a tarball",
             "  ml_server build --classifier-path plugins/iris    # mlserver-examples-iris:<version>",
+            "  ml_server build --base-image tar://target/mlserver-jre.tar   # no registry: see ml_server base-image",
             "  ml_server build --jar iris-1.0.0.jar --base-image tar:///tmp/base.tar --output /tmp/iris.tar",
             "  ml_server build --classifier-path classifiers/sentiment --registry registry.example.com"})
 final class BuildCommand implements Callable<Integer> {
@@ -64,7 +66,8 @@ final class BuildCommand implements Callable<Integer> {
     }
 
     @Option(names = "--base-image", paramLabel = "IMG", defaultValue = ImagePlanner.DEFAULT_BASE_IMAGE,
-            description = "JRE base image: a registry reference or tar://PATH (default: ${DEFAULT-VALUE})")
+            description = "JRE base image: a registry reference, or tar://FILE made offline by `ml_server base-image`"
+                    + " (default: ${DEFAULT-VALUE})")
     String baseImage;
 
     @Option(names = "--output", paramLabel = "FILE", description = "the image tarball (default target/<name>-<tag>.tar)")
@@ -109,6 +112,7 @@ final class BuildCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give --output (a tarball) or --registry, not both");
         }
         Map<String, String> env = System.getenv();
+        BaseImages.check(baseImage);
         Repository repository = repository();
         List<PluginJar> plugins = pluginJars(repository, env, err);
         ImageSpec image = ImagePlanner.plan(new ImagePlanner.Request(repository.name(), plugins, gatewayJar(repository),

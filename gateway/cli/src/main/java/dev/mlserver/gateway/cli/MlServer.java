@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Serve, build and ship a family of ONNX classifiers packaged as plugin jars.",
         subcommands = {ServeCommand.class, InitCommand.class, ValidateCommand.class, ListCommand.class,
             VersionCommand.class, BumpCommand.class, TagsCommand.class,
-            BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
+            BaseImageCommand.class, BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
             TestCommand.class, StatusCommand.class, DoctorCommand.class,
             LockCommand.class, EncryptArtifactCommand.class, CommandLine.HelpCommand.class})
 public final class MlServer {

@@ -75,7 +75,13 @@ public final class ImagePlanner {
         Map<String, String> labels = labels(name, tag, repository, created, classifiers, jars, request.git());
         ImageSpec spec = new ImageSpec(name, tag, request.baseImage(), created, files, labels, entrypoint(),
                 USER, PORT, APP, classifiers);
-        write(context.resolve("Dockerfile"), Dockerfiles.render(spec));
+        Path dockerfile = context.resolve("Dockerfile");
+        Optional<String> rendered = Dockerfiles.render(spec);
+        if (rendered.isPresent()) {
+            write(dockerfile, rendered.get());
+        } else {
+            delete(dockerfile);
+        }
         return spec;
     }
 
@@ -207,6 +213,14 @@ public final class ImagePlanner {
 
     private static ImageSpec.ImageFile file(Path staged, String layer, String target) {
         return new ImageSpec.ImageFile(layer, staged.toAbsolutePath().normalize().toString(), target, Digests.sha256(staged));
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new DeployException("cannot delete " + file + ": " + e.getMessage(), e);
+        }
     }
 
     static void write(Path file, String text) {
