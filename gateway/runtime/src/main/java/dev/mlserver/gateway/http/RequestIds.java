@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
 /** The request id: the client's {@code X-Request-Id} when it is sane, else a new one. */
 final class RequestIds {
     static final String HEADER = "X-Request-Id";
-    private static final String KEY = "mlserver.requestId";
     private static final CharSequence HEADER_NAME = HttpHeaders.createOptimized(HEADER);
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     // UUID-shaped ids from a random per-process prefix and a counter: unique across processes
@@ -20,15 +19,16 @@ final class RequestIds {
 
     private RequestIds() {}
 
-    static void assign(RoutingContext ctx) {
+    /** Chooses the request's id and sets it on the response; returns it. */
+    static String assign(RoutingContext ctx) {
         String given = ctx.request().getHeader(HEADER_NAME);
         String id = given != null && SANE.matcher(given).matches() ? given : new UUID(PREFIX, COUNTER.getAndIncrement()).toString();
-        ctx.put(KEY, id);
         ctx.response().putHeader(HEADER_NAME, id);
+        return id;
     }
 
     static String get(RoutingContext ctx) {
-        String id = ctx.get(KEY);
-        return id == null ? "-" : id;
+        Exchange exchange = Exchange.of(ctx);
+        return exchange == null ? "-" : exchange.requestId;
     }
 }
