@@ -1,41 +1,34 @@
 // Swagger UI over the gateway's own /openapi.json; no validator badge (it would call out to the internet).
-// Where the gateway wants a bearer token, the one entered on the console (kept for this tab) is sent
-// with the document request and with every "Try it out" call.
+// The token field above it is shared with the console (same session storage): with tokens on,
+// every call Swagger UI makes, the document itself included, carries it.
 (function () {
   'use strict';
 
   const TOKEN_KEY = 'mlserver.token';
   const token = sessionStorage.getItem(TOKEN_KEY) || '';
+  const field = document.getElementById('token');
+  field.value = token;
+  document.getElementById('token-state').textContent = token ? 'token set for this tab' : 'no token';
+  document.getElementById('token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = field.value.trim();
+    if (typed) sessionStorage.setItem(TOKEN_KEY, typed); else sessionStorage.removeItem(TOKEN_KEY);
+    // the document lists only what the token may see: read it again with the new one
+    window.location.reload();
+  });
 
-  function withToken(request) {
-    if (token) request.headers['Authorization'] = 'Bearer ' + token;
-    return request;
-  }
-
-  function note(text) {
-    const box = document.getElementById('token-note');
-    box.hidden = false;
-    box.querySelector('span').textContent = text;
-  }
-
-  fetch('/openapi.json', {cache: 'no-store', headers: token ? {'Authorization': 'Bearer ' + token} : {}})
-    .then((response) => {
-      if (response.status === 401) {
-        note(token ? 'The gateway refused the token entered on the console; enter another there.'
-          : 'This gateway wants a bearer token: enter it on the console first.');
-        return;
-      }
-      window.ui = SwaggerUIBundle({
-        url: '/openapi.json',
-        dom_id: '#swagger-ui',
-        deepLinking: true,
-        validatorUrl: null,
-        tryItOutEnabled: true,
-        displayRequestDuration: true,
-        requestInterceptor: withToken,
-        presets: [SwaggerUIBundle.presets.apis],
-        layout: 'BaseLayout'
-      });
-    })
-    .catch((e) => note('Cannot read /openapi.json: ' + e.message));
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    tryItOutEnabled: true,
+    displayRequestDuration: true,
+    requestInterceptor: (request) => {
+      if (token && !request.headers['Authorization']) request.headers['Authorization'] = 'Bearer ' + token;
+      return request;
+    },
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout'
+  });
 })();

@@ -3,15 +3,15 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.gateway.ErrorCode;
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
-import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.LoadedClassifier;
+import dev.mlserver.gateway.registry.PluginStatus;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -95,7 +95,7 @@ final class DevRoutes implements RouteGroup {
                     .map(c -> c.info().name() + " " + c.info().version() + " " + c.info().jarSha256()).toList();
             Buffer document = openApi.get(builds);
             if (document == null) {
-                document = Responses.json(OpenApiDocument.build(table, visible, config, Gateway.version()));
+                document = Responses.json(OpenApiDocument.build(table, visible, config, GatewayVersion.current()));
                 if (openApi.size() >= CACHED_DOCUMENTS) {
                     openApi.clear(); // the classifiers changed, or many callers see different sets
                 }
@@ -108,7 +108,7 @@ final class DevRoutes implements RouteGroup {
             Exchange exchange = Exchange.of(ctx);
             ObjectNode out = Json.MAPPER.createObjectNode();
             ObjectNode gateway = out.putObject("gateway");
-            gateway.put("version", Gateway.version());
+            gateway.put("version", GatewayVersion.current());
             gateway.put("repository", config.repository());
             gateway.put("api_version", config.api().version());
             gateway.put("plugins_loaded", registry.initialLoadDone());

@@ -2,7 +2,7 @@ package dev.mlserver.gateway.http;
 
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.config.SecurityConfig.TokenGrant;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;

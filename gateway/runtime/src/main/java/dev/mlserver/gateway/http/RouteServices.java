@@ -2,8 +2,8 @@ package dev.mlserver.gateway.http;
 
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.PluginDirectory;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.PluginDirectory;
 import io.vertx.core.Vertx;
 import java.util.function.BooleanSupplier;
 

@@ -3,7 +3,7 @@ package dev.mlserver.gateway.http;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;

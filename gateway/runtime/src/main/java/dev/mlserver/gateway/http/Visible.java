@@ -1,8 +1,8 @@
 package dev.mlserver.gateway.http;
 
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
-import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.LoadedClassifier;
+import dev.mlserver.gateway.registry.PluginStatus;
 import java.util.List;
 
 /**

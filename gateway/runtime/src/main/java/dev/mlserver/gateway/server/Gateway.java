@@ -1,16 +1,17 @@
-package dev.mlserver.gateway;
+package dev.mlserver.gateway.server;
 
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.RouteServices;
 import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.PluginDirectory;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.registry.PluginWatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,20 +68,14 @@ public final class Gateway {
                 .build();
         this.workDir = workDir(config);
         this.routes = RouteTable.create(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), routes.reservedNames(), metrics,
+        PluginLoader loader = new PluginLoader(config, workDir, GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
-        this.registry = new ClassifierRegistry(loader, metrics);
+        this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
     }
 
     public static Gateway create(GatewayConfig config) {
         return new Gateway(config);
-    }
-
-    /** The gateway's own version, from its jar. */
-    public static String version() {
-        String v = Gateway.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0" : v;
     }
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
@@ -106,7 +101,7 @@ public final class Gateway {
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
@@ -115,11 +110,6 @@ public final class Gateway {
                     });
                     return port.get();
                 });
-    }
-
-    /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
-    public void loadPluginsNow() {
-        directory.initialLoad();
     }
 
     private synchronized void startWatching() {

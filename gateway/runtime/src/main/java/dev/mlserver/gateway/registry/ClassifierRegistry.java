@@ -1,6 +1,13 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
-import java.io.IOException;
+import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.OpenedPlugin;
+import dev.mlserver.gateway.plugin.PluginLoadException;
+import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.plugin.PluginManifest;
+import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,14 +25,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The classifiers being served, by name, and the fate of every plugin jar seen. Routing reads
- * {@link #find} on every request; a new version replaces the old in one step, and the old one
- * drains and closes in the background.
+ * The classifiers being served, by name, and the fate of every plugin jar seen. Each request
+ * resolves its classifier with {@link #enter} and leaves it when its response has ended; a new
+ * version replaces the old in one step, and the old one drains and closes in the background.
  */
 public final class ClassifierRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierRegistry.class);
@@ -39,6 +45,7 @@ public final class ClassifierRegistry {
         return t;
     });
     private final PluginLoader loader;
+    private final Vertx vertx;
     private final Listener listener;
     private final CpuBudget budget;
     private volatile boolean initialLoadDone;
@@ -50,10 +57,17 @@ public final class ClassifierRegistry {
         default void retired(ClassifierInfo info) {}
 
         default void failed(String jar, String reason) {}
+
+        /** The listener of a classifier version's bulkhead (its metrics). */
+        default Bulkhead.Listener bulkhead(String name, String version) {
+            return Bulkhead.Listener.NONE;
+        }
     }
 
-    public ClassifierRegistry(PluginLoader loader, Listener listener) {
+    /** Loads jars with {@code loader} and runs each classifier's predictions in its bulkhead on {@code vertx}. */
+    public ClassifierRegistry(PluginLoader loader, Vertx vertx, Listener listener) {
         this.loader = loader;
+        this.vertx = vertx;
         this.listener = listener;
         this.budget = new CpuBudget(loader.onnx());
     }
@@ -95,17 +109,6 @@ public final class ClassifierRegistry {
         return initialLoadDone;
     }
 
-    /** Loads every {@code *.jar} in {@code dir}, in name order. Blocking. */
-    public void loadAll(Path dir) {
-        try {
-            for (Path jar : jars(dir)) {
-                load(jar);
-            }
-        } finally {
-            initialLoadDone = true;
-        }
-    }
-
     /** Marks the jars present at start as tried; readiness waits for this. */
     void initialLoadDone(boolean done) {
         initialLoadDone = done;
@@ -137,20 +140,20 @@ public final class ClassifierRegistry {
         PluginStatus before = statuses.get(file);
         statuses.put(file, new PluginStatus(file, before == null ? null : before.sha256(), PluginStatus.State.LOADING,
                 before == null ? null : before.classifier(), before == null ? null : before.version(), null, Instant.now()));
-        LoadedClassifier loaded;
+        OpenedPlugin opened;
         try {
-            loaded = loader.load(jar, bytes);
+            opened = loader.load(jar, bytes);
         } catch (PluginLoadException e) {
             return fail(file, PluginLoader.sha256(bytes), e.manifest().map(PluginManifest::id).orElse(null),
                     e.manifest().map(PluginManifest::version).orElse(null), e.getMessage());
         }
-        ClassifierInfo info = loaded.info();
+        ClassifierInfo info = opened.info();
         LoadedClassifier current = serving.get(info.name());
         if (current != null) {
             String owner = current.info().jar().getFileName().toString();
             if (!owner.equals(file)) {
                 if (Files.exists(jar.resolveSibling(owner))) {
-                    loaded.close(0);
+                    opened.close();
                     return fail(file, info, "classifier '" + info.name() + "' is already served from " + owner
                             + "; one jar file per classifier: replace " + owner + " instead");
                 }
@@ -160,9 +163,10 @@ public final class ClassifierRegistry {
         }
         Optional<String> overBudget = budget.check(info, serving.values());
         if (overBudget.isPresent()) {
-            loaded.close(0);
+            opened.close();
             return fail(file, info, overBudget.get());
         }
+        LoadedClassifier loaded = serve(opened);
         LoadedClassifier previous = serving.put(info.name(), loaded);
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),
                 info.version(), null, Instant.now());
@@ -174,6 +178,15 @@ public final class ClassifierRegistry {
             retire(previous);
         }
         return status;
+    }
+
+    /** Wraps an opened plugin in its own bulkhead and, when it asks for one, its prediction cache. */
+    private LoadedClassifier serve(OpenedPlugin opened) {
+        ClassifierInfo info = opened.info();
+        Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), info.limits(), vertx,
+                listener.bulkhead(info.name(), info.version()));
+        return new LoadedClassifier(opened, bulkhead,
+                opened.cache().map(settings -> PredictionCache.create(info.version(), settings)).orElse(null));
     }
 
     /**
@@ -249,18 +262,5 @@ public final class ClassifierRegistry {
         statuses.put(file, status);
         listener.failed(file, reason);
         return status;
-    }
-
-    private static List<Path> jars(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            LOG.warn("plugins directory {} does not exist; serving no classifiers", dir.toAbsolutePath());
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".jar") && Files.isRegularFile(p)).sorted().toList();
-        } catch (IOException e) {
-            LOG.error("cannot list {}: {}", dir, e.toString());
-            return List.of();
-        }
     }
 }
