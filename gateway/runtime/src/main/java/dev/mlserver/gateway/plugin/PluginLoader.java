@@ -270,9 +270,14 @@ public final class PluginLoader {
         try {
             copyUsers.merge(sha256, 1, Integer::sum);
             if (!Files.exists(copy)) {
-                Path partial = Files.createTempFile(workDir, sha256, ".part");
-                Files.write(partial, bytes);
-                Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Path partial = Files.createTempFile(workDir, sha256, WorkDirectory.PARTIAL);
+                try {
+                    Files.write(partial, bytes);
+                    Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    // a failed copy (a full disk) leaves nothing behind for the next reload to trip on
+                    Files.deleteIfExists(partial);
+                }
             }
             return copy;
         } catch (IOException e) {

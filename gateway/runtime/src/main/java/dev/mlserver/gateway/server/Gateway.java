@@ -11,6 +11,7 @@ import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.plugin.WorkDirectory;
 import dev.mlserver.gateway.registry.PluginWatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -20,10 +21,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,7 +41,7 @@ public final class Gateway {
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
-    private final Path workDir;
+    private final WorkDirectory workDir;
     private final PluginDirectory directory;
     private final RouteTable routes;
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -66,9 +63,9 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
-        this.workDir = workDir(config);
+        this.workDir = WorkDirectory.open(config.plugins().workDir());
         this.routes = RouteTable.create(config);
-        PluginLoader loader = new PluginLoader(config, workDir, GatewayVersion.current(), routes.reservedNames(),
+        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -192,6 +189,7 @@ public final class Gateway {
             }
             registry.closeAll(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             vertx.close().await();
+            workDir.close();
             LOG.info("mlserver stopped");
         } finally {
             stopped.complete(null);
@@ -206,19 +204,6 @@ public final class Gateway {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Path workDir(GatewayConfig config) {
-        try {
-            if (config.plugins().workDir() != null) {
-                return Files.createDirectories(config.plugins().workDir());
-            }
-            Path dir = Files.createTempDirectory("mlserver-plugins-");
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the plugin work directory: " + e.getMessage(), e);
         }
     }
 
