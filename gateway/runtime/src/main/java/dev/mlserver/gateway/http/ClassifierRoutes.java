@@ -92,6 +92,12 @@ final class ClassifierRoutes implements RouteGroup {
         return out;
     }
 
+    /** Why {@code c} is not ready although it is served. */
+    static String notReadyReason(LoadedClassifier c) {
+        return "all " + c.bulkhead().limits().maxConcurrentPredictions() + " prediction slot(s) are held by predictions that overran "
+                + c.bulkhead().limits().timeoutMs() + " ms and have not returned";
+    }
+
     private static String clip(String s) {
         return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
@@ -153,6 +159,10 @@ final class ClassifierRoutes implements RouteGroup {
             LoadedClassifier classifier = Exchange.of(ctx).classifier;
             if (services.draining()) {
                 ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
+                return;
+            }
+            if (classifier.bulkhead().stuck()) {
+                ctx.fail(new GatewayException(ErrorCode.CLASSIFIER_NOT_READY, notReadyReason(classifier), 1, null));
                 return;
             }
             Responses.send(ctx.response(), 200, Responses.json(Json.MAPPER.createObjectNode().put("status", "ready")

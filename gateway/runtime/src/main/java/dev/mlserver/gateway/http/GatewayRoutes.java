@@ -53,16 +53,34 @@ final class GatewayRoutes implements RouteGroup {
             this.table = RouteTable.create(services.config());
         }
 
-        /** Counts only: how many classifiers serve and how many plugins failed, never which. */
+        /**
+         * Readiness, with counts for anyone; the jars still loading and the classifiers not ready
+         * are named only to a caller who may see them (with tokens on, this open route names none).
+         */
         void ready(RoutingContext ctx) {
+            Exchange exchange = Exchange.of(ctx);
             boolean loaded = registry.initialLoadDone();
             boolean draining = services.draining();
             int serving = registry.serving().size();
-            boolean ready = loaded && !draining && serving > 0;
+            List<LoadedClassifier> notReady = registry.notReady();
+            boolean ready = loaded && !draining && serving > 0 && notReady.isEmpty();
             ObjectNode out = Json.MAPPER.createObjectNode();
-            out.put("status", ready ? "ready" : draining ? "draining" : loaded ? "no_classifiers" : "loading");
+            out.put("status", ready ? "ready" : draining ? "draining" : !loaded ? "loading"
+                    : serving == 0 ? "no_classifiers" : "classifiers_not_ready");
             out.put("classifiers", serving);
             out.put("failed_plugins", registry.statuses().stream().filter(s -> s.state() == PluginStatus.State.FAILED).count());
+            List<PluginStatus> pending = registry.pending().stream()
+                    .filter(p -> exchange.seesAll() || (p.classifier() != null && exchange.sees(p.classifier()))).toList();
+            if (!pending.isEmpty()) {
+                ArrayNode loading = out.putArray("loading");
+                pending.forEach(p -> loading.addObject().put("jar", p.jar()).put("reason", p.reason()));
+            }
+            List<LoadedClassifier> shown = notReady.stream().filter(c -> exchange.sees(c.info().name())).toList();
+            if (!shown.isEmpty()) {
+                ArrayNode stuck = out.putArray("not_ready");
+                shown.forEach(c -> stuck.addObject().put("classifier", c.info().name()).put("version", c.info().version())
+                        .put("reason", ClassifierRoutes.notReadyReason(c)));
+            }
             Responses.send(ctx.response(), ready ? 200 : 503, Responses.json(out));
         }
 
