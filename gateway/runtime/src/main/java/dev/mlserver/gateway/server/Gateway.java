@@ -2,9 +2,9 @@ package dev.mlserver.gateway.server;
 
 import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
-import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.http.RouteServices;
+import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
@@ -13,13 +13,13 @@ import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.WorkDirectory;
 import dev.mlserver.gateway.registry.PluginWatcher;
-import dev.mlserver.gateway.v2.Inference;
 import dev.mlserver.gateway.v2.GrpcService;
+import dev.mlserver.gateway.v2.Inference;
 import dev.mlserver.gateway.v2.RestRoutes;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.server.GrpcServer;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -49,6 +49,7 @@ public final class Gateway {
     private final ClassifierRegistry registry;
     private final WorkDirectory workDir;
     private final PluginDirectory directory;
+    private final RouteTable routes;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -71,7 +72,8 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = WorkDirectory.open(config.plugins().workDir());
-        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), Routes.reservedNames(config),
+        this.routes = RouteTable.create(config);
+        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -84,9 +86,8 @@ public final class Gateway {
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
         Inference inference = Inference.create(registry, metrics, GatewayVersion.current(), draining::get, refusing::get);
-        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get,
-                r -> RestRoutes.mount(r, inference, config.server().maxBodyBytes()));
-        AdminRoutes.mount(router, vertx, registry, directory, config);
+        Router router = routes.router(RouteServices.create(vertx, config, registry, directory, metrics, draining::get,
+                refusing::get), r -> RestRoutes.mount(r, inference, config, metrics));
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -128,6 +129,7 @@ public final class Gateway {
         GrpcServer grpc = GrpcService.create(vertx, inference, config, metrics);
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.server().host())
+                // -2, not -1: the HTTP servers share the random port of -1
                 .setPort(config.grpc().port() == 0 ? -2 : config.grpc().port())
                 .setHttp2ClearTextEnabled(true)
                 .setIdleTimeout(120);
@@ -159,6 +161,11 @@ public final class Gateway {
 
     public int port() {
         return port.get();
+    }
+
+    /** Every route this gateway serves, as declared. */
+    public RouteTable routes() {
+        return routes;
     }
 
     public ClassifierRegistry registry() {

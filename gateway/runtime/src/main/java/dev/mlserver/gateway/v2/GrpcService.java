@@ -5,7 +5,7 @@ import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.http.AuthHandler;
+import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.v2.proto.ModelInferRequest;
@@ -44,10 +44,10 @@ public final class GrpcService {
 
     private final Inference inference;
     private final GatewayMetrics metrics;
-    private final AuthHandler auth;
+    private final ProtocolGate auth;
     private final boolean accessLog;
 
-    private GrpcService(Inference inference, GatewayMetrics metrics, AuthHandler auth, boolean accessLog) {
+    private GrpcService(Inference inference, GatewayMetrics metrics, ProtocolGate auth, boolean accessLog) {
         this.inference = inference;
         this.metrics = metrics;
         this.auth = auth;
@@ -57,7 +57,7 @@ public final class GrpcService {
     /** A gRPC server (an HTTP/2 request handler) that serves the protocol's six calls. */
     public static GrpcServer create(Vertx vertx, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
         GrpcService service = new GrpcService(inference, metrics,
-                AuthHandler.create(config, metrics.registry()).orElse(null), config.logging().accessLog());
+                ProtocolGate.create(config, metrics.registry()), config.logging().accessLog());
         GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.server().maxBodyBytes()));
         service.unary(server, "ServerLive", req -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
         service.unary(server, "ServerReady", req -> Future.succeededFuture(

@@ -3,7 +3,9 @@ package dev.mlserver.gateway.v2;
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
-import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.ProtocolGate;
+import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -23,37 +25,45 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(RestRoutes.class);
-    private static final String MODEL = "/v2/models/:model";
-    private static final String VERSIONED = "/v2/models/:model/versions/:version";
+    private static final String HELD = "mlserver.v2.classifier";
+    private static final String MODEL = "/v2/models/:classifier";
+    private static final String VERSIONED = "/v2/models/:classifier/versions/:version";
     /** Paths of this protocol: a request for one of them with another method is a 405, any other a 404. */
     private static final Pattern KNOWN = Pattern.compile(
             "/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/versions/[^/]+)?(/ready|/infer)?");
 
     private final Inference inference;
+    private final ProtocolGate gate;
 
-    private RestRoutes(Inference inference) {
+    private RestRoutes(Inference inference, ProtocolGate gate) {
         this.inference = inference;
+        this.gate = gate;
     }
 
-    /** Adds the routes to {@code router}; mount them before any catch-all classifier route. */
-    public static void mount(Router router, Inference inference, int maxBodyBytes) {
-        RestRoutes routes = new RestRoutes(inference);
+    /**
+     * Adds the routes to {@code router}, after the route table's: each checks the caller's token
+     * as the native routes do (health and model readiness open, a model's routes need a grant for
+     * it, server metadata any token) and records its classifier for the access log.
+     */
+    public static void mount(Router router, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
+        RestRoutes routes = new RestRoutes(inference, ProtocolGate.create(config, metrics.registry()));
         Handler<RoutingContext> errors = routes::failed;
         router.route("/v2").failureHandler(errors);
         router.route("/v2/*").failureHandler(errors);
-        router.get("/v2").handler(routes::server);
-        router.get("/v2/health/live").handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
-            g.writeStartObject();
-            g.writeBooleanField("live", true);
-            g.writeEndObject();
-        })));
-        router.get("/v2/health/ready").handler(routes::serverReady);
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes).setHandleFileUploads(false);
+        router.get("/v2").handler(routes.gate("server", false, false)).handler(routes::server);
+        router.get("/v2/health/live").handler(routes.gate("live", true, false)).handler(ctx -> send(ctx, 200,
+                RestCodec.write(g -> {
+                    g.writeStartObject();
+                    g.writeBooleanField("live", true);
+                    g.writeEndObject();
+                })));
+        router.get("/v2/health/ready").handler(routes.gate("server_ready", true, false)).handler(routes::serverReady);
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
         for (String base : new String[] {MODEL, VERSIONED}) {
-            router.get(base).handler(routes::resolve).handler(routes::metadata);
-            router.get(base + "/ready").handler(routes::modelReady);
-            // the content type is checked before the body is read
-            router.post(base + "/infer").handler(RestRoutes::requireJson);
+            router.get(base).handler(routes.gate("metadata", false, true)).handler(routes::resolve).handler(routes::metadata);
+            router.get(base + "/ready").handler(routes.gate("ready", true, false)).handler(routes::modelReady);
+            // the token and the content type are checked before the body is read
+            router.post(base + "/infer").handler(routes.gate("infer", false, true)).handler(RestRoutes::requireJson);
             router.post(base + "/infer").handler(body).handler(routes::resolve).handler(routes::infer);
         }
         Handler<RoutingContext> unmatched = ctx -> ctx.fail(KNOWN.matcher(ctx.normalizedPath()).matches()
@@ -63,6 +73,14 @@ public final class RestRoutes {
                         + Inference.clip(ctx.normalizedPath())));
         router.route("/v2").handler(unmatched);
         router.route("/v2/*").handler(unmatched);
+    }
+
+    private Handler<RoutingContext> gate(String route, boolean open, boolean classifierScoped) {
+        return ctx -> {
+            if (gate.admit(ctx, route, open, classifierScoped)) {
+                ctx.next();
+            }
+        };
     }
 
     private void server(RoutingContext ctx) {
@@ -86,20 +104,21 @@ public final class RestRoutes {
     }
 
     private void resolve(RoutingContext ctx) {
-        LoadedClassifier classifier = inference.enter(ctx.pathParam("model"), ctx.pathParam("version"));
+        LoadedClassifier classifier = inference.enter(ctx.pathParam("classifier"), ctx.pathParam("version"));
         // the access log counts the request, then lets the version go
-        ctx.put(Routes.CLASSIFIER_KEY, classifier);
+        ProtocolGate.hold(ctx, classifier);
+        ctx.put(HELD, classifier);
         ctx.next();
     }
 
     private void metadata(RoutingContext ctx) {
-        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+        LoadedClassifier classifier = ctx.get(HELD);
         send(ctx, 200, RestCodec.metadata(inference.model(classifier), inference.versions(classifier)));
     }
 
     private void modelReady(RoutingContext ctx) {
-        LoadedClassifier classifier = inference.enter(ctx.pathParam("model"), ctx.pathParam("version"));
-        ctx.put(Routes.CLASSIFIER_KEY, classifier);
+        LoadedClassifier classifier = inference.enter(ctx.pathParam("classifier"), ctx.pathParam("version"));
+        ProtocolGate.hold(ctx, classifier);
         boolean ready = !inference.draining();
         send(ctx, ready ? 200 : 400, RestCodec.write(g -> {
             g.writeStartObject();
@@ -111,7 +130,7 @@ public final class RestRoutes {
     }
 
     private void infer(RoutingContext ctx) {
-        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+        LoadedClassifier classifier = ctx.get(HELD);
         InferRequest request = RestCodec.request(ctx.body().buffer());
         inference.infer(classifier, request).onComplete(result -> {
             if (result.failed()) {
@@ -119,7 +138,7 @@ public final class RestRoutes {
                 return;
             }
             if (result.result().cached()) {
-                ctx.put(Routes.CACHED_KEY, true);
+                ProtocolGate.cached(ctx);
             }
             send(ctx, 200, RestCodec.response(result.result()));
         });
@@ -127,7 +146,7 @@ public final class RestRoutes {
 
     private static void requireJson(RoutingContext ctx) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type != null && !Routes.isJson(type)) {
+        if (type != null && !isJson(type)) {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "Content-Type " + Inference.clip(type) + " is not JSON; send Content-Type: application/json"));
             return;
@@ -167,9 +186,14 @@ public final class RestRoutes {
         if (code == ErrorCode.UNAUTHORIZED && !ctx.response().headers().contains("WWW-Authenticate")) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
         }
-        ctx.put(Routes.ERROR_CODE_KEY, code);
+        ProtocolGate.error(ctx, code);
         LOG.debug("{} {}: {} {}", ctx.request().method(), ctx.normalizedPath(), code.status(), message);
         send(ctx, code.status(), RestCodec.error(message));
+    }
+
+    private static boolean isJson(String contentType) {
+        String mime = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
     }
 
     private static void send(RoutingContext ctx, int status, Buffer body) {
