@@ -106,7 +106,7 @@ class RouteLabelTest {
     /** The sum of {@code mlserver_requests_total} of one classifier and route over its statuses. */
     private static double count(String classifier, String route) {
         Matcher m = Pattern.compile("(?m)^mlserver_requests_total\\{classifier=\"" + Pattern.quote(classifier)
-                + "\",route=\"" + Pattern.quote(route) + "\",status=\"\\d+\",version=\"[^\"]+\"} (\\S+)$")
+                + "\",protocol=\"native\",route=\"" + Pattern.quote(route) + "\",status=\"\\d+\",version=\"[^\"]+\"} (\\S+)$")
                 .matcher(gateway.get("/metrics").body());
         double sum = 0;
         while (m.find()) {
