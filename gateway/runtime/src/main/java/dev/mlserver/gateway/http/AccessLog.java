@@ -44,8 +44,8 @@ final class AccessLog implements Handler<RoutingContext> {
             // shutting down: each client reconnects for its next request, and so finds the new instance
             ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
-        // not done.succeeded(): after an h2c upgrade the end handler reports a failure even though
-        // the response was written in full
+        // the status of a response that was ended, even when the connection then failed to flush it;
+        // 499 only when the client left before any response was ended
         ctx.addEndHandler(done -> finished(ctx, ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_CLOSED,
                 System.nanoTime() - start));
         ctx.next();
