@@ -83,6 +83,11 @@ public final class PluginLoader {
         return config.onnx();
     }
 
+    /** How long loads may take and versions may drain. */
+    public GatewayConfig.Lifecycle lifecycle() {
+        return config.lifecycle();
+    }
+
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public OpenedPlugin load(Path jar) {
         return load(jar, read(jar));
@@ -157,6 +162,7 @@ public final class PluginLoader {
         String pluginId = null;
         Classifier classifier = null;
         try {
+            LoadStep.enter("the plugin's constructor");
             pluginId = plugins.loadPlugin(copy);
             if (pluginId == null) {
                 throw new PluginLoadException("PF4J could not load the jar");
@@ -179,12 +185,15 @@ public final class PluginLoader {
             Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
             Description description;
             try {
+                LoadStep.enter("open()");
                 classifier.open(context);
+                LoadStep.enter("describe()");
                 description = classifier.describe();
             } finally {
                 Thread.currentThread().setContextClassLoader(previous);
             }
             ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
+            LoadStep.enter("the warm-up prediction");
             warm(classifier, info);
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
