@@ -224,8 +224,11 @@ public final class PluginLoader {
         try {
             JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
                     config.security().artifactKey(manifest.id()).orElse(null));
+            LoadStep.enter("open()");
             classifier.open(context);
+            LoadStep.enter("describe()");
             ClassifierInfo info = info(manifest, card, classifier.describe(), limits, sha256, jar);
+            LoadStep.enter("the warm-up prediction");
             warm(classifier, info);
             LOG.info("loaded {} {} from {} with the generic ONNX classifier (sha256 {}, commit {}, tag {})", info.name(),
                     info.version(), jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
