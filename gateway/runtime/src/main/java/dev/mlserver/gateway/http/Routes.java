@@ -204,11 +204,13 @@ public final class Routes {
 
     private void ready(RoutingContext ctx) {
         boolean loaded = registry.initialLoadDone();
+        boolean warm = registry.warm();
         boolean draining = this.draining.getAsBoolean();
         int serving = registry.serving().size();
-        boolean ready = loaded && !draining && serving > 0;
+        boolean ready = loaded && warm && !draining && serving > 0;
         ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("status", ready ? "ready" : draining ? "draining" : loaded ? "no_classifiers" : "loading");
+        out.put("status", ready ? "ready" : draining ? "draining" : !loaded ? "loading" : serving == 0 ? "no_classifiers"
+                : "warming");
         out.put("classifiers", serving);
         out.put("failed_plugins", registry.statuses().stream().filter(s -> s.state() == PluginStatus.State.FAILED).count());
         Responses.send(ctx.response(), ready ? 200 : 503, Responses.json(out));

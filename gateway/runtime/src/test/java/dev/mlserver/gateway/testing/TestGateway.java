@@ -58,11 +58,13 @@ public final class TestGateway implements AutoCloseable {
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
                 config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle());
+                config.security(), config.logging(), config.lifecycle(),
+                // tests start many gateways: the serving-path warm-up only where a test asks for it
+                yaml.contains("warmup:") ? config.warmup() : GatewayConfig.Warmup.OFF);
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
-        await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone());
+        await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone() && gateway.registry().warm());
         if (port <= 0) {
             throw new IllegalStateException("no port");
         }
