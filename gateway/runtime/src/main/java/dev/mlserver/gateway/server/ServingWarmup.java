@@ -154,10 +154,6 @@ final class ServingWarmup {
             }
             return null;
         }
-
-        private double probeMillis() {
-            return probeNanos.get() / 1e6 / PROBE;
-        }
     }
 
     static void log(List<Outcome> outcomes, long tookMillis) {
