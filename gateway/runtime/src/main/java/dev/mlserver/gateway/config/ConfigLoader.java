@@ -132,6 +132,13 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
         shutdown.rejectUnknown();
 
+        Yaml.Node warmup = root.child("warmup");
+        GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
+                warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
+                warmup.longValue("max_ms", GatewayConfig.Warmup.DEFAULT_MAX_MS),
+                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY));
+        warmup.rejectUnknown();
+
         Yaml.Node grpc = root.child("grpc");
         GatewayConfig.Grpc grpcConfig = new GatewayConfig.Grpc(grpc.bool("enabled", GatewayConfig.Grpc.DEFAULTS.enabled()),
                 envInt("MLSERVER_GRPC_PORT").orElse(grpc.integer("port", GatewayConfig.Grpc.DEFAULT_PORT)));
@@ -139,7 +146,7 @@ public final class ConfigLoader {
 
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle, grpcConfig);
+                securityConfig, loggingConfig, lifecycle, warmupConfig, grpcConfig);
     }
 
     private Optional<String> env(String name) {
