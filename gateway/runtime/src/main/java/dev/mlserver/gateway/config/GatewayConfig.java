@@ -152,8 +152,16 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
      * @param accessLog one line per HTTP request
      * @param logPayloads add the request body (clipped) to access lines
      */
-    public record Logging(LogFormat format, boolean accessLog, boolean logPayloads) {
-        public static final Logging DEFAULTS = new Logging(LogFormat.JSON, true, false);
+    /**
+     * Logging.
+     *
+     * @param format json, text, or auto: text on a terminal, JSON otherwise
+     * @param accessLog one line per HTTP request
+     * @param logPayloads request bodies in access lines
+     * @param accessLogProbes access lines for {@code /health/*} and the console's {@code /status} too
+     */
+    public record Logging(LogFormat format, boolean accessLog, boolean logPayloads, boolean accessLogProbes) {
+        public static final Logging DEFAULTS = new Logging(LogFormat.AUTO, true, false, false);
 
         public Logging {
             Objects.requireNonNull(format, "logging.format");
@@ -161,7 +169,15 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     }
 
     public enum LogFormat {
-        JSON, TEXT;
+        AUTO, JSON, TEXT;
+
+        /** JSON or TEXT: AUTO is text when the process runs on a terminal (a person reads it), JSON otherwise. */
+        public LogFormat resolve() {
+            if (this != AUTO) {
+                return this;
+            }
+            return System.console() != null ? TEXT : JSON;
+        }
 
         public static LogFormat parse(String value) {
             for (LogFormat f : values()) {
@@ -169,7 +185,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
                     return f;
                 }
             }
-            throw new ConfigException("logging.format must be json or text, got '" + value + "'");
+            throw new ConfigException("logging.format must be auto, json or text, got '" + value + "'");
         }
     }
 

@@ -71,7 +71,7 @@ final class AccessLog implements Handler<RoutingContext> {
         if (classifier != null) {
             metrics.request(classifier, route, status, nanos);
         }
-        if (!logging.accessLog() || !LOG.isInfoEnabled()) {
+        if (!logging.accessLog() || !LOG.isInfoEnabled() || (!logging.accessLogProbes() && probe(ctx.request().path()))) {
             return;
         }
         LoggingEventBuilder line = LOG.atInfo().setMessage("request")
@@ -99,6 +99,11 @@ final class AccessLog implements Handler<RoutingContext> {
             }
         }
         line.log();
+    }
+
+    /** Health probes and the console's own polling: many a minute, none worth a line unless asked for. */
+    static boolean probe(String path) {
+        return path.startsWith("/health/") || path.equals("/status");
     }
 
     /** The route label of a path that resolved a classifier: one of four fixed values. */

@@ -48,7 +48,7 @@ public final class Gateway {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicInteger port = new AtomicInteger(-1);
     private volatile PluginWatcher watcher;
-    private String deploymentId;
+    private volatile String deploymentId;
 
     private Gateway(GatewayConfig config) {
         this.config = config;
@@ -98,6 +98,7 @@ public final class Gateway {
                     deploymentId = id;
                     LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
+                    LOG.info("{}", urls(config.server().host(), port.get()));
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
@@ -105,6 +106,12 @@ public final class Gateway {
                     });
                     return port.get();
                 });
+    }
+
+    /** Where a person finds the gateway: the console, the API docs and the metrics. */
+    static String urls(String host, int port) {
+        String base = "http://" + (host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host) + ":" + port;
+        return "console " + base + "/  API docs " + base + "/docs  metrics " + base + "/metrics";
     }
 
     private synchronized void startWatching() {
@@ -157,6 +164,12 @@ public final class Gateway {
             return;
         }
         try {
+            if (deploymentId == null) {
+                // never listened (the port was taken, say): nothing to drain
+                registry.stopLoading();
+                vertx.close().await();
+                return;
+            }
             long grace = config.lifecycle().gracePeriodMs();
             long drain = config.lifecycle().drainTimeoutMs();
             LOG.info("shutting down: readiness is 503; serving for {} ms more, then draining for up to {} ms", grace, drain);
