@@ -69,7 +69,13 @@ public final class ConfigLoader {
                 env("MLSERVER_HOST").orElse(server.string("host", GatewayConfig.Server.DEFAULT_HOST)),
                 envInt("MLSERVER_PORT").orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
                 server.integer("max_body_bytes", GatewayConfig.Server.DEFAULT_MAX_BODY_BYTES),
-                server.integer("event_loops", 0));
+                server.integer("event_loops", 0),
+                new GatewayConfig.Connections(
+                        server.integer("max_connections", 0),
+                        server.longValue("body_memory_bytes", 0),
+                        server.longValue("header_timeout_ms", GatewayConfig.Connections.DEFAULT_HEADER_TIMEOUT_MS),
+                        server.longValue("body_timeout_ms", GatewayConfig.Connections.DEFAULT_BODY_TIMEOUT_MS),
+                        server.longValue("idle_timeout_ms", GatewayConfig.Connections.DEFAULT_IDLE_TIMEOUT_MS)));
         server.rejectUnknown();
 
         Yaml.Node api = root.child("api");

@@ -57,7 +57,7 @@ public final class TestGateway implements AutoCloseable {
         GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
+                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
                 config.security(), config.logging(), config.lifecycle());
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
