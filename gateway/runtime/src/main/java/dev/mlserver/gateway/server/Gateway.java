@@ -3,9 +3,9 @@ package dev.mlserver.gateway.server;
 import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.connection.ConnectionGuard;
-import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
-import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.http.RouteServices;
+import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
@@ -45,6 +45,7 @@ public final class Gateway {
     private final ClassifierRegistry registry;
     private final WorkDirectory workDir;
     private final PluginDirectory directory;
+    private final RouteTable routes;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -68,7 +69,8 @@ public final class Gateway {
                 .build();
         this.guard = ConnectionGuard.create(config.server(), metrics.registry());
         this.workDir = WorkDirectory.open(config.plugins().workDir());
-        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), Routes.reservedNames(config),
+        this.routes = RouteTable.create(config);
+        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -80,8 +82,8 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get);
-        AdminRoutes.mount(router, vertx, registry, directory, config);
+        Router router = routes.router(RouteServices.create(vertx, config, registry, directory, metrics, draining::get,
+                refusing::get));
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -124,6 +126,11 @@ public final class Gateway {
 
     public int port() {
         return port.get();
+    }
+
+    /** Every route this gateway serves, as declared. */
+    public RouteTable routes() {
+        return routes;
     }
 
     public ClassifierRegistry registry() {
@@ -170,6 +177,8 @@ public final class Gateway {
             long grace = config.lifecycle().gracePeriodMs();
             long drain = config.lifecycle().drainTimeoutMs();
             LOG.info("shutting down: readiness is 503; serving for {} ms more, then draining for up to {} ms", grace, drain);
+            // a load in progress (an open() that never returns, say) is abandoned, not waited for
+            registry.stopLoading();
             PluginWatcher w;
             synchronized (this) {
                 w = watcher;

@@ -54,6 +54,13 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
+        TestGateway test = startLoading(pluginsDir, yaml, env);
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        return test;
+    }
+
+    /** Starts a gateway that is listening and still loading its plugins: readiness may be 503. */
+    public static TestGateway startLoading(Path pluginsDir, String yaml, Map<String, String> env) {
         GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
@@ -62,7 +69,6 @@ public final class TestGateway implements AutoCloseable {
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
-        await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone());
         if (port <= 0) {
             throw new IllegalStateException("no port");
         }
