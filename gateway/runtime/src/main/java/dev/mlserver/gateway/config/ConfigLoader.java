@@ -132,9 +132,16 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
         shutdown.rejectUnknown();
 
+        Yaml.Node warmup = root.child("warmup");
+        GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
+                warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
+                warmup.longValue("max_ms", GatewayConfig.Warmup.DEFAULT_MAX_MS),
+                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY));
+        warmup.rejectUnknown();
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle);
+                securityConfig, loggingConfig, lifecycle, warmupConfig);
     }
 
     private Optional<String> env(String name) {
