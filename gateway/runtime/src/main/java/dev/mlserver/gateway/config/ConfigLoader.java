@@ -72,7 +72,13 @@ public final class ConfigLoader {
                 env("MLSERVER_HOST").orElse(server.string("host", GatewayConfig.Server.DEFAULT_HOST)),
                 envInt("MLSERVER_PORT", 0, 65535).orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
                 server.integer("max_body_bytes", GatewayConfig.Server.DEFAULT_MAX_BODY_BYTES),
-                server.integer("event_loops", 0));
+                server.integer("event_loops", 0),
+                new GatewayConfig.Connections(
+                        server.integer("max_connections", 0),
+                        server.longValue("body_memory_bytes", 0),
+                        server.longValue("header_timeout_ms", GatewayConfig.Connections.DEFAULT_HEADER_TIMEOUT_MS),
+                        server.longValue("body_timeout_ms", GatewayConfig.Connections.DEFAULT_BODY_TIMEOUT_MS),
+                        server.longValue("idle_timeout_ms", GatewayConfig.Connections.DEFAULT_IDLE_TIMEOUT_MS)));
         server.rejectUnknown();
 
         Yaml.Node api = root.child("api");
@@ -136,9 +142,16 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
         shutdown.rejectUnknown();
 
+        Yaml.Node warmup = root.child("warmup");
+        GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
+                warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
+                warmup.longValue("max_ms", GatewayConfig.Warmup.DEFAULT_MAX_MS),
+                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY));
+        warmup.rejectUnknown();
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle);
+                securityConfig, loggingConfig, lifecycle, warmupConfig);
     }
 
     private Optional<String> env(String name) {

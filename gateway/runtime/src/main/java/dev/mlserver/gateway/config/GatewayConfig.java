@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Logging logging, Lifecycle lifecycle) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Warmup warmup) {
     public GatewayConfig {
+        Objects.requireNonNull(warmup, "warmup");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(api, "api");
@@ -18,12 +19,20 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         Objects.requireNonNull(lifecycle, "lifecycle");
     }
 
-    public record Server(String host, int port, int maxBodyBytes, int eventLoops) {
+    /**
+     * @param connections the limits that keep hostile or broken clients from exhausting the gateway
+     */
+    public record Server(String host, int port, int maxBodyBytes, int eventLoops, Connections connections) {
         public static final String DEFAULT_HOST = "0.0.0.0";
         public static final int DEFAULT_PORT = 8000;
         public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
+        public Server(String host, int port, int maxBodyBytes, int eventLoops) {
+            this(host, port, maxBodyBytes, eventLoops, Connections.DEFAULTS);
+        }
+
         public Server {
+            Objects.requireNonNull(connections, "server connections");
             if (port < 0 || port > 65535) {
                 throw new ConfigException("server.port must be between 0 and 65535, got " + port);
             }
@@ -32,6 +41,42 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             }
             if (eventLoops < 0) {
                 throw new ConfigException("server.event_loops must be 0 (one per core) or more");
+            }
+        }
+    }
+
+    /**
+     * What one client, or many, may hold of the gateway (docs/operations.md, "Hostile clients").
+     *
+     * @param maxConnections open connections at once; 0: three quarters of the open-file limit, at
+     *     most one per 64 KiB of heap. At the cap the longest-idle connection makes room, or the new
+     *     one gets 503 and is closed
+     * @param bodyMemoryBytes request bodies being received or waiting for their answer, summed over
+     *     every connection; 0: a quarter of the heap. Past it a request gets 503 before its body is read
+     * @param headerTimeoutMs from a request's first byte to the end of its headers; past it 408 and close
+     * @param bodyTimeoutMs from the end of a request's headers to the end of its body; past it 408 and close
+     * @param idleTimeoutMs a connection with no traffic either way for this long is closed
+     */
+    public record Connections(int maxConnections, long bodyMemoryBytes, long headerTimeoutMs, long bodyTimeoutMs,
+                              long idleTimeoutMs) {
+        public static final long DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+        public static final long DEFAULT_BODY_TIMEOUT_MS = 30_000;
+        public static final long DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+        public static final Connections DEFAULTS = new Connections(0, 0, DEFAULT_HEADER_TIMEOUT_MS,
+                DEFAULT_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS);
+
+        public Connections {
+            if (maxConnections < 0) {
+                throw new ConfigException("server.max_connections must be 0 (derived from the open-file limit) or more");
+            }
+            if (bodyMemoryBytes < 0) {
+                throw new ConfigException("server.body_memory_bytes must be 0 (a quarter of the heap) or more");
+            }
+            if (headerTimeoutMs < 1 || bodyTimeoutMs < 1) {
+                throw new ConfigException("server.header_timeout_ms and server.body_timeout_ms must be positive");
+            }
+            if (idleTimeoutMs < 1000) {
+                throw new ConfigException("server.idle_timeout_ms must be at least 1000");
             }
         }
     }
@@ -233,17 +278,55 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     }
 
     public GatewayConfig withPort(int port) {
-        return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security, logging, lifecycle);
+        return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops(),
+                        server.connections()),
+                api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
                 new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
-                lifecycle);
+                lifecycle, warmup);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup);
+    }
+
+    public GatewayConfig withWarmup(Warmup warmup) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup);
+    }
+
+    /**
+     * The {@code warmup:} section: before readiness turns 200, each classifier's real predict
+     * route is driven over loopback until the serving path is compiled, or until the time runs out.
+     *
+     * @param requests predictions sent to each classifier; 0 turns the warm-up off
+     * @param maxMs how long the whole warm-up may take
+     * @param concurrency requests in flight at once
+     */
+    public record Warmup(int requests, long maxMs, int concurrency) {
+        public static final int DEFAULT_REQUESTS = 3000;
+        public static final long DEFAULT_MAX_MS = 10_000;
+        public static final int DEFAULT_CONCURRENCY = 8;
+        public static final Warmup DEFAULTS = new Warmup(DEFAULT_REQUESTS, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
+        public static final Warmup OFF = new Warmup(0, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
+
+        public Warmup {
+            if (requests < 0) {
+                throw new ConfigException("warmup.requests must be 0 or more, got " + requests);
+            }
+            if (maxMs < 0) {
+                throw new ConfigException("warmup.max_ms must be 0 or more, got " + maxMs);
+            }
+            if (concurrency < 1 || concurrency > 256) {
+                throw new ConfigException("warmup.concurrency must be between 1 and 256, got " + concurrency);
+            }
+        }
+
+        /** Whether a warm-up runs at all. */
+        public boolean enabled() {
+            return requests > 0 && maxMs > 0;
+        }
     }
 }

@@ -2,7 +2,9 @@ package dev.mlserver.gateway.server;
 
 import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.connection.ConnectionGuard;
 import dev.mlserver.gateway.http.InvalidRequests;
+import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.RouteServices;
 import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
@@ -21,10 +23,13 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +53,8 @@ public final class Gateway {
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicInteger port = new AtomicInteger(-1);
+    private final ConnectionGuard guard;
+    private volatile long drainDeadline;
     private volatile PluginWatcher watcher;
     private volatile String deploymentId;
 
@@ -63,6 +70,7 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
+        this.guard = ConnectionGuard.create(config.server(), metrics.registry());
         this.workDir = WorkDirectory.open(config.plugins().workDir());
         this.routes = RouteTable.create(config);
         PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
@@ -91,10 +99,9 @@ public final class Gateway {
                 // was seen to stall until the idle timeout); HTTP/2 belongs to the mesh in front
                 .setHttp2ClearTextEnabled(false)
                 .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(16384)
-                .setIdleTimeout(120);
-        long drainMillis = config.lifecycle().drainTimeoutMs();
-        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, drainMillis),
+                .setMaxHeaderSize(16384);
+        ConnectionGuard.apply(config.server().connections(), options);
+        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, guard, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
@@ -104,7 +111,10 @@ public final class Gateway {
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
-                        startWatching();
+                        warmUp().onComplete(warmed -> {
+                            registry.warmedUp();
+                            startWatching();
+                        });
                     });
                     return port.get();
                 });
@@ -114,6 +124,27 @@ public final class Gateway {
     static String urls(String host, int port) {
         String base = "http://" + (host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host) + ":" + port;
         return "console " + base + "/  API docs " + base + "/docs  metrics " + base + "/metrics";
+    }
+
+    /** Drives every serving classifier's predict route before readiness; see {@link ServingWarmup}. */
+    private Future<?> warmUp() {
+        GatewayConfig.Warmup warmup = config.warmup();
+        if (!warmup.enabled() || draining.get()) {
+            return Future.succeededFuture();
+        }
+        if (config.security().tokensEnabled()) {
+            LOG.info("warm-up skipped: with tokens on, the gateway holds no token to call its own routes with");
+            return Future.succeededFuture();
+        }
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        List<ServingWarmup.Target> targets = registry.serving().stream()
+                .filter(c -> c.info().example() != null && !c.info().example().isNull())
+                .map(c -> ServingWarmup.target(prefix, c.info().name(), c.info().example(),
+                        c.info().limits().maxConcurrentPredictions(), warmup.concurrency(), Json.MAPPER))
+                .toList();
+        long start = System.nanoTime();
+        return new ServingWarmup(vertx, port.get(), warmup, Map.of()).run(targets)
+                .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }
 
     private synchronized void startWatching() {
@@ -148,6 +179,11 @@ public final class Gateway {
         return vertx;
     }
 
+    /** The connection limits in force: open connections, the body memory budget, deadlines. */
+    public ConnectionGuard connections() {
+        return guard;
+    }
+
     public GatewayConfig config() {
         return config;
     }
@@ -160,9 +196,10 @@ public final class Gateway {
     /**
      * Shuts down gracefully: readiness turns 503 at once and watching stops; requests are still
      * served for {@code shutdown.grace_period_ms} (while load balancers take this instance out);
-     * then the port closes, new predictions on open connections get 503 {@code draining}, and
-     * running ones get up to {@code shutdown.drain_timeout_ms} to finish and be answered. Then
-     * the classifiers close and Vert.x stops. Idempotent; a second caller waits for the first.
+     * then new predictions get 503 {@code draining} with {@code Connection: close}, each open
+     * connection stays until it has been idle a moment (a request already sent on it is answered,
+     * not cut off), running predictions finish and are answered, and the port closes; all within
+     * {@code shutdown.drain_timeout_ms}. Then the classifiers close and Vert.x stops. Idempotent; a second caller waits for the first.
      * Blocking.
      */
     public void stop() {
@@ -194,6 +231,11 @@ public final class Gateway {
             directory.close();
             refusing.set(true);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
+            drainDeadline = deadline;
+            // connections stay open until idle a moment: a request already on its way is answered
+            // (503 draining, Connection: close), never dropped with the connection
+            guard.drain();
+            guard.awaitDrained(drain);
             try {
                 if (deploymentId != null) {
                     // each server stops accepting and closes its connections once their responses are out
@@ -222,30 +264,41 @@ public final class Gateway {
         }
     }
 
+    /** What is left of the drain timeout once the drain has begun; all of it before. */
+    private long drainLeftMillis() {
+        long deadline = drainDeadline;
+        return deadline == 0 ? config.lifecycle().drainTimeoutMs()
+                : Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    }
+
     private static final class ServerVerticle extends VerticleBase {
         private final HttpServerOptions options;
         private final Router router;
         private final AtomicInteger port;
-        private final long drainMillis;
+        private final ConnectionGuard guard;
+        private final LongSupplier drainLeftMillis;
         private HttpServer server;
 
-        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, long drainMillis) {
+        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, ConnectionGuard guard,
+                       LongSupplier drainLeftMillis) {
             this.options = options;
             this.router = router;
             this.port = port;
-            this.drainMillis = drainMillis;
+            this.guard = guard;
+            this.drainLeftMillis = drainLeftMillis;
         }
 
         @Override
         public Future<?> start() {
             server = vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router);
+            guard.install(server, options);
             return server.listen().onSuccess(s -> port.set(s.actualPort()));
         }
 
-        /** Stops accepting; open connections close once their in-flight responses are sent, or after the drain timeout. */
+        /** Stops accepting; open connections close once their in-flight responses are sent, or when the drain timeout ends. */
         @Override
         public Future<?> stop() {
-            return server.shutdown(drainMillis, TimeUnit.MILLISECONDS);
+            return server.shutdown(drainLeftMillis.getAsLong(), TimeUnit.MILLISECONDS);
         }
     }
 }

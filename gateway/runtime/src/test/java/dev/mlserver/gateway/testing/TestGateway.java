@@ -55,7 +55,8 @@ public final class TestGateway implements AutoCloseable {
 
     public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
         TestGateway test = startLoading(pluginsDir, yaml, env);
-        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone()
+                && test.gateway.registry().warm());
         return test;
     }
 
@@ -64,8 +65,10 @@ public final class TestGateway implements AutoCloseable {
         GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle());
+                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(),
+                config.limits(), config.onnx(), config.security(), config.logging(), config.lifecycle(),
+                // tests start many gateways: the serving-path warm-up only where a test asks for it
+                yaml.contains("warmup:") ? config.warmup() : GatewayConfig.Warmup.OFF);
         Gateway gateway = Gateway.create(config);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
