@@ -198,15 +198,15 @@ public final class GrpcService {
     static GrpcStatus status(Throwable failure) {
         if (failure instanceof GatewayException || failure instanceof InvalidInputException) {
             return switch (code(failure)) {
-                case INVALID_JSON, INVALID_INPUT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, URI_TOO_LONG, HEADERS_TOO_LARGE ->
-                        GrpcStatus.INVALID_ARGUMENT;
+                case INVALID_JSON, INVALID_INPUT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, URI_TOO_LONG, HEADERS_TOO_LARGE,
+                        EXPECTATION_FAILED, HTTP_VERSION_NOT_SUPPORTED -> GrpcStatus.INVALID_ARGUMENT;
                 case UNAUTHORIZED -> GrpcStatus.UNAUTHENTICATED;
                 case FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
                 case UNKNOWN_CLASSIFIER, NOT_FOUND -> GrpcStatus.NOT_FOUND;
                 case METHOD_NOT_ALLOWED -> GrpcStatus.UNIMPLEMENTED;
                 case QUOTA_EXCEEDED -> GrpcStatus.RESOURCE_EXHAUSTED;
-                case CLASSIFIER_SATURATED, CLASSIFIER_NOT_READY, DRAINING -> GrpcStatus.UNAVAILABLE;
-                case PREDICTION_TIMEOUT -> GrpcStatus.DEADLINE_EXCEEDED;
+                case CLASSIFIER_SATURATED, CLASSIFIER_NOT_READY, DRAINING, OVERLOADED -> GrpcStatus.UNAVAILABLE;
+                case PREDICTION_TIMEOUT, REQUEST_TIMEOUT -> GrpcStatus.DEADLINE_EXCEEDED;
                 case INTERNAL_ERROR -> GrpcStatus.INTERNAL;
             };
         }

@@ -65,8 +65,8 @@ public final class TestGateway implements AutoCloseable {
         GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
                 .withPort(0).withPluginsDir(pluginsDir);
         config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle(),
+                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(),
+                config.limits(), config.onnx(), config.security(), config.logging(), config.lifecycle(),
                 // tests start many gateways: the serving-path warm-up only where a test asks for it
                 yaml.contains("warmup:") ? config.warmup() : GatewayConfig.Warmup.OFF,
                 new GatewayConfig.Grpc(config.grpc().enabled(), 0));
