@@ -11,6 +11,8 @@ import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,7 +21,14 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.config.ClassifierSettings;
+import dev.mlserver.gateway.plugin.ClassifierVersions;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,11 +49,16 @@ public final class Gateway {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
     private final GatewayConfig config;
+    private final Supplier<GatewayConfig> source;
+    private volatile GatewayConfig current;
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
     private final Path workDir;
     private final PluginDirectory directory;
+    private final PluginLoader loader;
+    private final Traffic traffic;
+    private final ShadowMirror shadows;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -52,8 +66,10 @@ public final class Gateway {
     private volatile PluginWatcher watcher;
     private String deploymentId;
 
-    private Gateway(GatewayConfig config) {
+    private Gateway(GatewayConfig config, Supplier<GatewayConfig> source) {
         this.config = config;
+        this.current = config;
+        this.source = source;
         LogSetup.apply(config.logging().format());
         this.metrics = new GatewayMetrics();
         int eventLoops = config.server().eventLoops() > 0
@@ -65,14 +81,87 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = workDir(config);
-        PluginLoader loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+        this.loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
+        this.traffic = Traffic.create(registry, config.classifiers());
+        this.shadows = ShadowMirror.create(registry, traffic, metrics.registry());
     }
 
     public static Gateway create(GatewayConfig config) {
-        return new Gateway(config);
+        return new Gateway(config, () -> config);
+    }
+
+    /**
+     * A gateway whose config can be reloaded while it serves: {@code source} reads it again (the
+     * file, the environment and the command line's overrides) on SIGHUP or
+     * {@code POST /admin/config/reload}.
+     */
+    public static Gateway create(GatewayConfig config, Supplier<GatewayConfig> source) {
+        return new Gateway(config, source);
+    }
+
+    /** What a config reload changed. */
+    public record ConfigReload(List<String> reloadedClassifiers, List<String> needRestart) {
+        public ConfigReload {
+            reloadedClassifiers = List.copyOf(reloadedClassifiers);
+            needRestart = List.copyOf(needRestart);
+        }
+    }
+
+    /**
+     * Reads the config again and applies its {@code classifiers:} sections: the routing (default,
+     * canary, shadow) at once, in one step; changed limits or cache by loading that classifier's
+     * jars again beside the serving ones, which then drain (no request is lost). Other sections
+     * take effect at the next start and are named in the result. An invalid config is refused
+     * with a {@link ConfigException} and the config in effect stays. Blocking: loads jars.
+     */
+    public synchronized ConfigReload reloadConfig() {
+        GatewayConfig next = source.get();
+        GatewayConfig before = current;
+        for (ClassifierSettings s : next.classifiers().byName().values()) {
+            if (!s.cache().isMissingNode()) {
+                PredictionCache.Settings.parse(s.cache(), "classifiers." + s.name() + ".cache");
+            }
+        }
+        List<String> restart = new ArrayList<>();
+        BiConsumer<String, Boolean> differs = (name, same) -> {
+            if (!same) {
+                restart.add(name);
+            }
+        };
+        differs.accept("server", next.server().equals(before.server()));
+        differs.accept("api", next.api().equals(before.api()));
+        differs.accept("repository", next.repository().equals(before.repository()));
+        differs.accept("plugins", next.plugins().equals(before.plugins()));
+        differs.accept("limits", next.limits().equals(before.limits()));
+        differs.accept("onnx", next.onnx().equals(before.onnx()));
+        differs.accept("security", next.security().equals(before.security()));
+        differs.accept("logging", next.logging().equals(before.logging()));
+        differs.accept("lifecycle", next.lifecycle().equals(before.lifecycle()));
+        loader.classifiers(next.classifiers());
+        traffic.apply(next.classifiers());
+        current = next;
+        List<String> reloaded = new ArrayList<>();
+        for (ClassifierVersions versions : registry.classifiers()) {
+            String name = versions.name();
+            ClassifierSettings was = before.classifiers().settings(name);
+            ClassifierSettings now = next.classifiers().settings(name);
+            if (!was.limits().equals(now.limits()) || !was.cache().equals(now.cache())
+                    || !before.classifiers().environment().equals(next.classifiers().environment())) {
+                versions.all().forEach(c -> registry.load(c.info().jar()));
+                reloaded.add(name);
+            }
+        }
+        LOG.info("config reloaded: routing {}; classifiers reloaded for new limits or cache: {}{}", traffic.all(), reloaded,
+                restart.isEmpty() ? "" : "; changed sections that take effect at the next start: " + restart);
+        return new ConfigReload(reloaded, restart);
+    }
+
+    /** The config in effect: the one started with, with the {@code classifiers:} of the last reload. */
+    public GatewayConfig currentConfig() {
+        return current;
     }
 
     /** The gateway's own version, from its jar. */
@@ -83,8 +172,8 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Router router = Routes.create(vertx, registry, config, metrics, draining::get, refusing::get);
-        AdminRoutes.mount(router, vertx, registry, directory, config);
+        Router router = Routes.create(vertx, registry, traffic, shadows, config, metrics, draining::get, refusing::get);
+        AdminRoutes.mount(router, vertx, registry, directory, config, traffic, this::reloadConfig);
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -137,6 +226,16 @@ public final class Gateway {
 
     public ClassifierRegistry registry() {
         return registry;
+    }
+
+    /** Which version answers each classifier's unpinned routes. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** The shadow comparisons so far. */
+    public ShadowMirror shadows() {
+        return shadows;
     }
 
     public GatewayMetrics metrics() {

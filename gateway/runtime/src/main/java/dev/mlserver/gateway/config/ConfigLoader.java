@@ -131,9 +131,21 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS));
         shutdown.rejectUnknown();
 
+        Yaml.Node classifiers = root.child("classifiers");
+        Map<String, ClassifierSettings> sections = new java.util.HashMap<>();
+        for (String name : classifiers.keys()) {
+            sections.put(name, ClassifierSettings.parse(name, classifiers.child(name)));
+        }
+        classifiers.rejectUnknown();
+        com.fasterxml.jackson.databind.node.ObjectNode environment =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        envInt("MAX_CONCURRENT_PREDICTIONS").ifPresent(n -> environment.put("max_concurrent_predictions", n));
+        GatewayConfig.Classifiers classifiersConfig = new GatewayConfig.Classifiers(sections, environment);
+        Limits.DEFAULTS.overriddenBy(environment, "environment");
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle);
+                securityConfig, loggingConfig, lifecycle, classifiersConfig);
     }
 
     private Optional<String> env(String name) {

@@ -1,12 +1,16 @@
 package dev.mlserver.gateway.config;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Logging logging, Lifecycle lifecycle) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Classifiers classifiers) {
     public GatewayConfig {
+        Objects.requireNonNull(classifiers, "classifiers");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(api, "api");
@@ -16,6 +20,47 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         Objects.requireNonNull(onnx, "onnx");
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(lifecycle, "lifecycle");
+    }
+
+    /** A config without {@code classifiers:} sections. */
+    public GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
+                         SecurityConfig security, Logging logging, Lifecycle lifecycle) {
+        this(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, Classifiers.NONE);
+    }
+
+    /**
+     * The {@code classifiers:} sections, by name, and the limits the environment sets for every
+     * classifier. The limits a version runs with, lowest precedence first: the gateway's
+     * {@code limits:}, the plugin's {@code mlserver.yaml}, the environment
+     * ({@code MAX_CONCURRENT_PREDICTIONS}), then {@code classifiers.<name>}.
+     *
+     * @param environment limit keys set by environment variables
+     */
+    public record Classifiers(Map<String, ClassifierSettings> byName, ObjectNode environment) {
+        public static final Classifiers NONE = new Classifiers(Map.of(), JsonNodeFactory.instance.objectNode());
+
+        public Classifiers {
+            byName = Map.copyOf(byName);
+            environment = environment.deepCopy();
+        }
+
+        /** The section for {@code name}, or the defaults when there is none. */
+        public ClassifierSettings settings(String name) {
+            ClassifierSettings s = byName.get(name);
+            return s != null ? s : ClassifierSettings.none(name);
+        }
+
+        /** The limits a version of {@code name} runs with, given what its plugin asks for. */
+        public Limits limits(String name, Limits plugin) {
+            return plugin.overriddenBy(environment, "environment").overriddenBy(settings(name).limits(), "classifiers." + name);
+        }
+
+        /** These sections with {@code settings} in place of the one of the same name. */
+        public Classifiers with(ClassifierSettings settings) {
+            Map<String, ClassifierSettings> next = new java.util.HashMap<>(byName);
+            next.put(settings.name(), settings);
+            return new Classifiers(next, environment);
+        }
     }
 
     public record Server(String host, int port, int maxBodyBytes, int eventLoops) {
@@ -199,16 +244,20 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security, logging, lifecycle);
+                api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
                 new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
-                lifecycle);
+                lifecycle, classifiers);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
+    }
+
+    public GatewayConfig withClassifiers(Classifiers classifiers) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
     }
 }

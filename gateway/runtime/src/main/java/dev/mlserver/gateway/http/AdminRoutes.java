@@ -7,6 +7,7 @@ import dev.mlserver.gateway.plugin.ClassifierRegistry;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -36,13 +37,14 @@ public final class AdminRoutes {
 
     /** Adds the admin routes to {@code router} when {@code admin.enabled} is true. */
     public static void mount(Router router, Vertx vertx, ClassifierRegistry registry, PluginDirectory directory,
-                             GatewayConfig config) {
+                             GatewayConfig config, Traffic traffic, java.util.concurrent.Callable<?> reloadConfig) {
         if (!config.lifecycle().adminEnabled()) {
             return;
         }
         AdminRoutes routes = new AdminRoutes(vertx, registry, directory, config);
         router.get(PREFIX + "/plugins").handler(routes::plugins);
         router.post(PREFIX + "/plugins/reload").handler(routes::reload);
+        VersionAdmin.mount(router, PREFIX, vertx, registry, traffic, reloadConfig);
     }
 
     private void plugins(RoutingContext ctx) {
@@ -80,7 +82,7 @@ public final class AdminRoutes {
         ArrayNode plugins = out.putArray("plugins");
         for (PluginStatus s : registry.statuses()) {
             ObjectNode p = plugin(s);
-            registry.find(s.classifier() == null ? "" : s.classifier())
+            registry.find(s.classifier() == null ? "" : s.classifier(), s.version() == null ? "" : s.version())
                     .filter(c -> c.info().jar().getFileName().toString().equals(s.jar()))
                     .ifPresent(c -> p.set("serving", version(c)));
             plugins.add(p);

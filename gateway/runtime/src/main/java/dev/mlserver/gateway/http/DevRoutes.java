@@ -12,6 +12,9 @@ import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.config.ClassifierSettings;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -25,6 +28,8 @@ import java.util.function.BooleanSupplier;
  */
 final class DevRoutes {
     private final ClassifierRegistry registry;
+    private final Traffic traffic;
+    private final ShadowMirror shadows;
     private final GatewayConfig config;
     private final RecentRequests recent;
     private final BooleanSupplier draining;
@@ -34,8 +39,11 @@ final class DevRoutes {
     /** The OpenAPI document for one set of loaded classifier builds. */
     private record CachedDocument(List<String> builds, Buffer json) {}
 
-    private DevRoutes(ClassifierRegistry registry, GatewayConfig config, RecentRequests recent, BooleanSupplier draining) {
+    private DevRoutes(ClassifierRegistry registry, Traffic traffic, ShadowMirror shadows, GatewayConfig config,
+                      RecentRequests recent, BooleanSupplier draining) {
         this.registry = registry;
+        this.traffic = traffic;
+        this.shadows = shadows;
         this.config = config;
         this.recent = recent;
         this.draining = draining;
@@ -43,9 +51,9 @@ final class DevRoutes {
     }
 
     /** Adds the developer routes; mount before the {@code /:classifier} routes. */
-    static void mount(Router router, ClassifierRegistry registry, GatewayConfig config, RecentRequests recent,
-                      BooleanSupplier draining) {
-        DevRoutes routes = new DevRoutes(registry, config, recent, draining);
+    static void mount(Router router, ClassifierRegistry registry, Traffic traffic, ShadowMirror shadows,
+                      GatewayConfig config, RecentRequests recent, BooleanSupplier draining) {
+        DevRoutes routes = new DevRoutes(registry, traffic, shadows, config, recent, draining);
         router.get("/").handler(ctx -> routes.page(ctx, "index.html"));
         router.get("/docs").handler(ctx -> routes.page(ctx, "docs.html"));
         router.get("/docs/:file").handler(routes::docsFile);
@@ -66,7 +74,8 @@ final class DevRoutes {
     }
 
     private void openApi(RoutingContext ctx) {
-        Collection<LoadedClassifier> serving = registry.serving();
+        // one entry per classifier, for its default version; the pinned routes are described once
+        Collection<LoadedClassifier> serving = registry.defaults();
         List<String> builds = serving.stream()
                 .map(c -> c.info().name() + " " + c.info().version() + " " + c.info().jarSha256()).toList();
         CachedDocument cached = openApi;
@@ -92,7 +101,32 @@ final class DevRoutes {
         }
         ArrayNode plugins = out.putArray("plugins");
         registry.statuses().forEach(s -> plugins.add(Responses.pluginStatus(s)));
+        out.set("shadows", shadowComparisons());
         Responses.send(ctx.response(), 200, Responses.json(out));
+    }
+
+    /** Every primary and shadow pair compared so far: counts and the agreement rate. */
+    private ArrayNode shadowComparisons() {
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        shadows.comparisons().entrySet().stream()
+                .sorted(java.util.Comparator.comparing((java.util.Map.Entry<ShadowMirror.Pair, ShadowMirror.Comparisons> e)
+                        -> e.getKey().classifier()).thenComparing(e -> e.getKey().primary()).thenComparing(e -> e.getKey().shadow()))
+                .forEach(e -> {
+                    ObjectNode pair = out.addObject();
+                    pair.put("classifier", e.getKey().classifier());
+                    pair.put("primary", e.getKey().primary());
+                    pair.put("shadow", e.getKey().shadow());
+                    for (ShadowMirror.Outcome o : ShadowMirror.Outcome.values()) {
+                        pair.put(o.wire(), e.getValue().of(o));
+                    }
+                    double rate = e.getValue().agreementRate();
+                    if (Double.isNaN(rate)) {
+                        pair.putNull("agreement_rate");
+                    } else {
+                        pair.put("agreement_rate", round(rate, 4));
+                    }
+                });
+        return out;
     }
 
     private ObjectNode classifier(LoadedClassifier c) {
@@ -105,11 +139,15 @@ final class DevRoutes {
         out.put("git_tag", info.gitTag());
         out.put("git_commit", info.gitCommit());
         out.put("state", PluginStatus.State.READY.wire());
-        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
-        ObjectNode routes = out.putObject("routes");
-        routes.put("describe", prefix + "/" + info.name());
-        routes.put("predict", prefix + "/" + info.name() + "/predict");
-        routes.put("predict_proba", prefix + "/" + info.name() + "/predict_proba");
+        Traffic.Role role = traffic.role(c);
+        out.put("role", role.wire());
+        ClassifierSettings.Routing routing = traffic.routing(info.name());
+        if (role == Traffic.Role.CANARY) {
+            out.put("weight", routing.canary().weight());
+        } else if (role == Traffic.Role.SHADOW) {
+            out.put("sample", routing.shadow().sample());
+        }
+        out.set("routes", Routes.routes(config, c, role));
         int running = bulkhead.running();
         out.put("slots_available", Math.max(0, limits.maxConcurrentPredictions() - running));
         out.put("in_flight", running);

@@ -11,6 +11,8 @@ import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -25,6 +27,9 @@ public final class Routes {
     static final String CLASSIFIER_KEY = "mlserver.classifier";
     static final String ERROR_CODE_KEY = "mlserver.errorCode";
     static final String CACHED_KEY = "mlserver.cached";
+    static final String PINNED_KEY = "mlserver.pinned";
+    /** The response header naming the classifier version that answered. */
+    public static final String VERSION_HEADER = "X-Model-Version";
 
     /** First path segments that belong to the gateway; no classifier may take them. */
     public static final Set<String> RESERVED = Set.of("health", "metrics", "classifiers", "admin", "docs", "status",
@@ -35,11 +40,15 @@ public final class Routes {
     private final GatewayMetrics metrics;
     private final BooleanSupplier draining;
     private final BooleanSupplier refusing;
+    private final Traffic traffic;
+    private final ShadowMirror shadows;
     private final RecentRequests recent = new RecentRequests();
 
-    private Routes(ClassifierRegistry registry, GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining,
-                   BooleanSupplier refusing) {
+    private Routes(ClassifierRegistry registry, Traffic traffic, ShadowMirror shadows, GatewayConfig config,
+                   GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing) {
         this.registry = registry;
+        this.traffic = traffic;
+        this.shadows = shadows;
         this.config = config;
         this.metrics = metrics;
         this.draining = draining;
@@ -53,18 +62,16 @@ public final class Routes {
         return Set.copyOf(names);
     }
 
-    public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
-                                GatewayMetrics metrics, BooleanSupplier draining) {
-        return create(vertx, registry, config, metrics, draining, draining);
-    }
-
     /**
+     * @param traffic which version answers the unpinned routes
+     * @param shadows copies answered unpinned predictions to shadow versions
      * @param draining readiness answers 503 (shutdown has begun; requests are still served)
      * @param refusing predictions answer 503 {@code draining} (the grace period is over)
      */
-    public static Router create(Vertx vertx, ClassifierRegistry registry, GatewayConfig config,
-                                GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing) {
-        return new Routes(registry, config, metrics, draining, refusing).router(vertx);
+    public static Router create(Vertx vertx, ClassifierRegistry registry, Traffic traffic, ShadowMirror shadows,
+                                GatewayConfig config, GatewayMetrics metrics, BooleanSupplier draining,
+                                BooleanSupplier refusing) {
+        return new Routes(registry, traffic, shadows, config, metrics, draining, refusing).router(vertx);
     }
 
     private Router router(Vertx vertx) {
@@ -77,21 +84,22 @@ public final class Routes {
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
         router.get("/classifiers").handler(this::classifiers);
-        DevRoutes.mount(router, registry, config, recent, draining);
+        DevRoutes.mount(router, registry, traffic, shadows, config, recent, draining);
 
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         BodyHandler body = BodyHandler.create(false)
                 .setBodyLimit(config.server().maxBodyBytes())
                 .setHandleFileUploads(false);
         // the content type is checked before the body is read: a form or multipart body is never decoded
-        router.post(prefix + "/:classifier/predict").handler(this::requireJson);
-        router.post(prefix + "/:classifier/predict_proba").handler(this::requireJson);
-        router.post(prefix + "/:classifier/predict").handler(body).handler(this::resolve)
-                .handler(ctx -> predict(ctx, false));
-        router.post(prefix + "/:classifier/predict_proba").handler(body).handler(this::resolve)
-                .handler(ctx -> predict(ctx, true));
-        router.get(prefix + "/:classifier/ready").handler(this::resolve).handler(this::classifierReady);
-        router.get(prefix + "/:classifier").handler(this::resolve).handler(this::describe);
+        // each classifier route twice: unpinned (default or canary), and pinned to one version
+        for (String base : List.of(prefix + "/:classifier", prefix + "/:classifier/versions/:version")) {
+            router.post(base + "/predict").handler(this::requireJson);
+            router.post(base + "/predict_proba").handler(this::requireJson);
+            router.post(base + "/predict").handler(body).handler(this::resolve).handler(ctx -> predict(ctx, false));
+            router.post(base + "/predict_proba").handler(body).handler(this::resolve).handler(ctx -> predict(ctx, true));
+            router.get(base + "/ready").handler(this::resolve).handler(this::classifierReady);
+            router.get(base).handler(this::resolve).handler(this::describe);
+        }
 
         ErrorResponder errors = new ErrorResponder();
         for (int status : ErrorResponder.STATUSES) {
@@ -102,10 +110,18 @@ public final class Routes {
 
     private void resolve(RoutingContext ctx) {
         String name = ctx.pathParam("classifier");
-        LoadedClassifier classifier = registry.enter(name).orElse(null);
+        String version = ctx.pathParam("version");
+        LoadedClassifier classifier = (version == null
+                ? traffic.enter(name, ctx.request()::getHeader) : registry.enter(name, version)).orElse(null);
         if (classifier == null) {
-            ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
+            ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, version == null || registry.find(name).isEmpty()
+                    ? "no classifier named '" + clip(name) + "'"
+                    : "no version '" + clip(version) + "' of " + name + " is loaded; loaded: " + loaded(name)));
             return;
+        }
+        ctx.response().putHeader(VERSION_HEADER, classifier.info().version());
+        if (version != null) {
+            ctx.put(PINNED_KEY, true);
         }
         // AccessLog, whose end handler runs last, counts the request and then lets the version go:
         // a replaced version closes only when its requests have been answered and counted
@@ -150,6 +166,9 @@ public final class Routes {
             double timeMs = (System.nanoTime() - start) / 1e6;
             Responses.send(ctx.response(), 200, Responses.predictions(answer.predictions(), probabilities,
                     classifier.metadataJson(), timeMs, answer.cached()));
+            if (ctx.get(PINNED_KEY) == null) {
+                shadows.answered(classifier, instances, answer.predictions());
+            }
         });
     }
 
@@ -167,11 +186,10 @@ public final class Routes {
         out.put("description", info.description());
         ArrayNode labels = out.putArray("labels");
         info.labels().forEach(labels::add);
+        Traffic.Role role = traffic.role(classifier);
+        out.put("role", role.wire());
         out.set("metadata", classifier.metadata());
-        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
-        ObjectNode routes = out.putObject("routes");
-        routes.put("predict", prefix + "/" + info.name() + "/predict");
-        routes.put("predict_proba", prefix + "/" + info.name() + "/predict_proba");
+        out.set("routes", routes(config, classifier, role));
         if (full) {
             out.set("input_schema", info.inputSchema());
             out.set("example", Json.MAPPER.createObjectNode().set("payload", info.example()));
@@ -193,6 +211,28 @@ public final class Routes {
         return out;
     }
 
+    /**
+     * The routes of one version: its classifier's unpinned routes when it is the default, else
+     * its pinned ones; {@code pinned} always.
+     */
+    static ObjectNode routes(GatewayConfig config, LoadedClassifier classifier, Traffic.Role role) {
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        String unpinned = prefix + "/" + classifier.info().name();
+        String pinned = unpinned + "/versions/" + classifier.info().version();
+        String base = role == Traffic.Role.DEFAULT ? unpinned : pinned;
+        ObjectNode routes = Json.MAPPER.createObjectNode();
+        routes.put("describe", base);
+        routes.put("predict", base + "/predict");
+        routes.put("predict_proba", base + "/predict_proba");
+        routes.put("pinned", pinned);
+        return routes;
+    }
+
+    private String loaded(String name) {
+        return registry.versions(name).map(v -> v.all().stream().map(c -> c.info().version()).toList().toString())
+                .orElse("none");
+    }
+
     private void classifiers(RoutingContext ctx) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode list = out.putArray("classifiers");
@@ -205,7 +245,7 @@ public final class Routes {
     private void ready(RoutingContext ctx) {
         boolean loaded = registry.initialLoadDone();
         boolean draining = this.draining.getAsBoolean();
-        int serving = registry.serving().size();
+        int serving = registry.classifiers().size();
         boolean ready = loaded && !draining && serving > 0;
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("status", ready ? "ready" : draining ? "draining" : loaded ? "no_classifiers" : "loading");

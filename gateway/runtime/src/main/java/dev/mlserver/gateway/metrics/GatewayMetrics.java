@@ -68,8 +68,8 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    /** By classifier name: the meters of the version that last answered. */
-    private final Map<String, RouteMeters> routeMeters = new ConcurrentHashMap<>();
+    /** By loaded version (identity: a rebuild of one version is a new key with the same meters). */
+    private final Map<LoadedClassifier, RouteMeters> routeMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
     private final Counter loadsOk;
@@ -135,11 +135,9 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
 
     /** Records one finished request to a classifier route. */
     public void request(LoadedClassifier classifier, String route, int status, long nanos) {
-        ClassifierInfo info = classifier.info();
-        RouteMeters meters = routeMeters.get(info.name());
-        if (meters == null || meters.info != info) {
-            meters = new RouteMeters(info);
-            routeMeters.put(info.name(), meters);
+        RouteMeters meters = routeMeters.get(classifier);
+        if (meters == null) {
+            meters = routeMeters.computeIfAbsent(classifier, c -> new RouteMeters(c.info()));
         }
         meters.record(route, status, nanos);
     }
@@ -295,6 +293,11 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         String prefix = info.name() + '\0' + info.version() + '\0';
         routeMeters.values().removeIf(m -> m.info.name().equals(info.name()) && m.info.version().equals(info.version()));
         cacheCounters.keySet().removeIf(k -> k.startsWith(prefix));
+    }
+
+    @Override
+    public void closed(LoadedClassifier classifier) {
+        routeMeters.remove(classifier);
     }
 
     @Override

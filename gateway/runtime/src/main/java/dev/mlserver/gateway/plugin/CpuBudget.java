@@ -29,15 +29,15 @@ final class CpuBudget {
     }
 
     /**
-     * Checks {@code candidate} joining {@code serving} (a version of the same classifier there is
-     * replaced, so it does not count). Empty when it may serve; the reason when it is refused.
+     * Checks {@code candidate} joining {@code serving} (without what it replaces): every version
+     * loaded has its own bulkhead, so each one counts. Empty when it may serve; the reason when it is refused.
      */
     Optional<String> check(ClassifierInfo candidate, Collection<LoadedClassifier> serving) {
         if (onnx.cpuBudget() == GatewayConfig.CpuBudgetMode.OFF) {
             return Optional.empty();
         }
         List<ClassifierInfo> others = serving.stream().map(LoadedClassifier::info)
-                .filter(i -> !i.name().equals(candidate.name())).toList();
+                .toList();
         int total = demand(candidate) + others.stream().mapToInt(this::demand).sum();
         int cores = onnx.cores();
         if (total <= cores) {

@@ -54,12 +54,28 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
-        GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
-                .withPort(0).withPluginsDir(pluginsDir);
-        config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
+        return start(forTest(ConfigLoader.create(env).fromYaml(yaml, "test config"), pluginsDir), null);
+    }
+
+    /**
+     * Starts a gateway on {@code pluginsDir} with the config file {@code configFile}, which
+     * {@code POST /admin/config/reload} reads again.
+     */
+    public static TestGateway startWithConfigFile(Path pluginsDir, Path configFile) {
+        ConfigLoader loader = ConfigLoader.create(Map.of());
+        return start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir),
+                () -> forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir));
+    }
+
+    private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir) {
+        config = config.withPort(0).withPluginsDir(pluginsDir);
+        return new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
                 config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle());
-        Gateway gateway = Gateway.create(config);
+                config.security(), config.logging(), config.lifecycle(), config.classifiers());
+    }
+
+    private static TestGateway start(GatewayConfig config, java.util.function.Supplier<GatewayConfig> source) {
+        Gateway gateway = source == null ? Gateway.create(config) : Gateway.create(config, source);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
         await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone());

@@ -1,0 +1,170 @@
+package dev.mlserver.gateway.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.config.ClassifierSettings;
+import dev.mlserver.gateway.config.ClassifierSettings.Routing;
+import dev.mlserver.gateway.config.ConfigException;
+import dev.mlserver.gateway.config.Yaml;
+import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.ClassifierVersions;
+import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.versions.Traffic;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
+
+/**
+ * The admin routes for versions: {@code POST /admin/config/reload} reads the gateway config
+ * again; {@code GET /admin/classifiers} shows each classifier's versions and routing;
+ * {@code PUT} or {@code DELETE /admin/classifiers/<name>/default|canary|shadow} changes one
+ * classifier's routing at once. A change made here lasts until the next reload or restart.
+ */
+final class VersionAdmin {
+    private static final int MAX_BODY = 16 * 1024;
+
+    private final Vertx vertx;
+    private final ClassifierRegistry registry;
+    private final Traffic traffic;
+    private final Callable<?> reload;
+
+    private VersionAdmin(Vertx vertx, ClassifierRegistry registry, Traffic traffic, Callable<?> reload) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.traffic = traffic;
+        this.reload = reload;
+    }
+
+    /** Adds the routes under {@code prefix} ({@code /admin}). */
+    static void mount(Router router, String prefix, Vertx vertx, ClassifierRegistry registry, Traffic traffic,
+                      Callable<?> reload) {
+        VersionAdmin admin = new VersionAdmin(vertx, registry, traffic, reload);
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY).setHandleFileUploads(false);
+        router.post(prefix + "/config/reload").handler(admin::reload);
+        router.get(prefix + "/classifiers").handler(admin::list);
+        String one = prefix + "/classifiers/:classifier/";
+        router.put(one + "default").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion(
+                admin.loaded(ctx, Yaml.Node.of(b, "default").string("version", "")))));
+        router.delete(one + "default").handler(ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion("")));
+        router.put(one + "canary").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> {
+            ClassifierSettings.Canary canary = ClassifierSettings.canary(Yaml.Node.of(b, "canary"));
+            admin.loaded(ctx, canary.version());
+            return r.withCanary(canary);
+        }));
+        router.delete(one + "canary").handler(ctx -> admin.change(ctx, (r, b) -> r.withCanary(ClassifierSettings.Canary.NONE)));
+        router.put(one + "shadow").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> {
+            ClassifierSettings.Shadow shadow = ClassifierSettings.shadow(Yaml.Node.of(b, "shadow"));
+            admin.loaded(ctx, shadow.version());
+            return r.withShadow(shadow);
+        }));
+        router.delete(one + "shadow").handler(ctx -> admin.change(ctx, (r, b) -> r.withShadow(ClassifierSettings.Shadow.NONE)));
+    }
+
+    private void reload(RoutingContext ctx) {
+        // reading the file and loading jars for new limits: never on the event loop
+        vertx.executeBlocking(reload, false).onComplete(done -> {
+            if (done.failed()) {
+                Throwable e = done.cause();
+                ctx.fail(e instanceof ConfigException ? new GatewayException(ErrorCode.INVALID_CONFIG,
+                        "config refused, the one in effect stays: " + e.getMessage()) : e);
+                return;
+            }
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            out.set("reload", Json.MAPPER.valueToTree(done.result()));
+            out.set("classifiers", classifiers());
+            Responses.send(ctx.response(), 200, Responses.json(out));
+        });
+    }
+
+    private void list(RoutingContext ctx) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.set("classifiers", classifiers());
+        Responses.send(ctx.response(), 200, Responses.json(out));
+    }
+
+    /** A change to one classifier's routing, given its routing now and the request body. */
+    private interface Change {
+        Routing apply(Routing routing, JsonNode body);
+    }
+
+    private void change(RoutingContext ctx, Change change) {
+        String name = ctx.pathParam("classifier");
+        if (registry.versions(name).isEmpty()) {
+            ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
+            return;
+        }
+        JsonNode body;
+        try {
+            body = ctx.body() == null || ctx.body().length() == 0 ? Json.MAPPER.createObjectNode()
+                    : Json.MAPPER.readTree(ctx.body().buffer().getBytes());
+        } catch (IOException e) {
+            ctx.fail(new GatewayException(ErrorCode.INVALID_JSON, "the body is not JSON"));
+            return;
+        }
+        try {
+            UnaryOperator<Routing> update = r -> change.apply(r, body);
+            traffic.update(name, update);
+        } catch (ConfigException e) {
+            ctx.fail(new GatewayException(ErrorCode.INVALID_INPUT, e.getMessage()));
+            return;
+        } catch (GatewayException e) {
+            ctx.fail(e);
+            return;
+        }
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.set("classifier", classifier(registry.versions(name).orElseThrow()));
+        Responses.send(ctx.response(), 200, Responses.json(out));
+    }
+
+    /** {@code version} when it is a loaded version of the request's classifier; else a 404. */
+    private String loaded(RoutingContext ctx, String version) {
+        String name = ctx.pathParam("classifier");
+        if (version.isBlank()) {
+            throw new ConfigException("name a version: {\"version\": \"1.2.0\"}");
+        }
+        if (registry.find(name, version).isEmpty()) {
+            throw new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no version '" + clip(version) + "' of " + name
+                    + " is loaded");
+        }
+        return version;
+    }
+
+    private ArrayNode classifiers() {
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        registry.classifiers().forEach(v -> out.add(classifier(v)));
+        return out;
+    }
+
+    private ObjectNode classifier(ClassifierVersions versions) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("name", versions.name());
+        Routing routing = traffic.routing(versions.name());
+        ObjectNode r = out.putObject("routing");
+        r.put("default_version", routing.defaultVersion());
+        if (routing.canary().enabled()) {
+            r.putObject("canary").put("version", routing.canary().version()).put("weight", routing.canary().weight())
+                    .put("sticky_header", routing.canary().stickyHeader());
+        }
+        if (routing.shadow().enabled()) {
+            r.putObject("shadow").put("version", routing.shadow().version()).put("sample", routing.shadow().sample())
+                    .put("max_queue", routing.shadow().maxQueue());
+        }
+        ArrayNode list = out.putArray("versions");
+        for (LoadedClassifier c : versions.all()) {
+            list.addObject().put("version", c.info().version()).put("role", traffic.role(c).wire())
+                    .put("jar", c.info().jar().getFileName().toString()).put("in_flight", c.bulkhead().running());
+        }
+        return out;
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+}
