@@ -9,6 +9,8 @@
   let token = sessionStorage.getItem(TOKEN_KEY) || '';
   let routes = {};
   let exampleLoadedFor = null;
+  // counts the user's edits of the body: an example that arrives after an edit never replaces it
+  let edits = 0;
   let timer = null;
 
   function el(tag, attrs, text) {
@@ -125,11 +127,14 @@
     exampleLoadedFor = name;
     const r = routes[name];
     if (!r) return;
+    const editsBefore = edits;
     try {
       const response = await api(r.describe);
       if (!response.ok) return;
       const describe = await response.json();
-      if ($('try-classifier').value === name) $('try-body').value = JSON.stringify(describe.example, null, 2);
+      if ($('try-classifier').value === name && edits === editsBefore) {
+        $('try-body').value = JSON.stringify(describe.example, null, 2);
+      }
     } catch (e) {
       $('try-status').textContent = 'cannot load the example: ' + e.message;
     }
@@ -202,6 +207,7 @@
   }
 
   $('try-send').addEventListener('click', send);
+  $('try-body').addEventListener('input', () => { edits++; });
   $('try-classifier').addEventListener('change', () => loadExample($('try-classifier').value));
   $('token-form').addEventListener('submit', (event) => {
     event.preventDefault();

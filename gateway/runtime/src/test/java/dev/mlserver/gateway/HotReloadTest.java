@@ -203,7 +203,7 @@ class HotReloadTest {
                 inFlight.add(predictAsync(gateway, "fixture"));
             }
             // one running, two queued in the old version's bulkhead
-            await().atMost(Duration.ofSeconds(10)).until(() -> old.bulkhead().admitted() == 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> old.bulkhead().admitted() == 3);
 
             fixture("2.0.0", "");
             await().atMost(Duration.ofSeconds(15)).until(() -> served(gateway, "fixture").orElse("").equals("2.0.0"));
@@ -216,7 +216,7 @@ class HotReloadTest {
                 assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
                 assertThat(TestGateway.json(response).get("metadata").get("version").asText()).isEqualTo("1.0.0");
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> old.closed().isDone());
+            await().atMost(Duration.ofSeconds(30)).until(() -> old.closed().isDone());
             assertThat(gateway.gateway().registry().retiring()).isEmpty();
         }
     }
@@ -234,7 +234,7 @@ class HotReloadTest {
             for (int i = 0; i < 3; i++) {
                 inFlight.add(predictAsync(gateway, "slow"));
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> loaded.bulkhead().admitted() == 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> loaded.bulkhead().admitted() == 3);
 
             Files.delete(slow);
             await().atMost(Duration.ofSeconds(15)).until(() -> gateway.post("/slow/predict", X).statusCode() == 404);
@@ -242,7 +242,7 @@ class HotReloadTest {
             for (CompletableFuture<HttpResponse<String>> f : inFlight) {
                 assertThat(f.join().statusCode()).isEqualTo(200);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> loaded.closed().isDone());
+            await().atMost(Duration.ofSeconds(30)).until(() -> loaded.closed().isDone());
             awaitDrained(gateway);
             assertThat(TestGateway.json(gateway.post("/slow/predict", X)).get("error").get("code").asText())
                     .isEqualTo("unknown_classifier");
@@ -355,14 +355,14 @@ class HotReloadTest {
         fixture("1.0.0", "");
         try (TestGateway gateway = TestGateway.start(plugins, WATCH);
              LoadLoop load = LoadLoop.start(gateway, "/fixture/predict", X, 2, 500_000)) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > 20);
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() > 20);
 
             Files.move(plugins.resolve("fixture.jar"), plugins.resolve("fixture-1.0.0.jar"));
             await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "fixture.jar") == null
                     && pluginStatus(gateway, "fixture-1.0.0.jar") != null
                     && pluginStatus(gateway, "fixture-1.0.0.jar").get("state").asText().equals("ready"));
             int before = load.answered();
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > before + 20);
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() > before + 20);
             List<LoadLoop.Answer> answers = load.stop();
 
             assertThat(failures(answers)).isEmpty();

@@ -39,7 +39,7 @@ class ShutdownTest {
                 plugins:
                   watch: false
                 shutdown:
-                  grace_period_ms: 1500
+                  grace_period_ms: 5000
                   drain_timeout_ms: 10000
                 """;
         try (TestGateway gateway = TestGateway.start(plugins, yaml)) {
@@ -49,11 +49,11 @@ class ShutdownTest {
                 accepted.add(predictAsync(gateway));
             }
             // two running, four queued
-            await().atMost(Duration.ofSeconds(10)).until(() -> slow.bulkhead().admitted() == 6);
+            await().atMost(Duration.ofSeconds(30)).until(() -> slow.bulkhead().admitted() == 6);
 
             Thread stopper = new Thread(gateway.gateway()::stop, "test-stop");
             stopper.start();
-            await().atMost(Duration.ofSeconds(1)).until(() -> gateway.get("/health/ready").statusCode() == 503);
+            await().atMost(Duration.ofSeconds(30)).until(() -> gateway.get("/health/ready").statusCode() == 503);
             assertThat(TestGateway.json(gateway.get("/health/ready")).get("status").asText()).isEqualTo("draining");
             // still inside the grace period: accepted, queued behind the six, answered during the drain
             CompletableFuture<HttpResponse<String>> duringGrace = predictAsync(gateway);

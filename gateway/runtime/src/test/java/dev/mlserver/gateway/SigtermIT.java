@@ -66,7 +66,7 @@ class SigtermIT {
                 plugins:
                   watch: false
                 shutdown:
-                  grace_period_ms: 1000
+                  grace_period_ms: 3000
                   drain_timeout_ms: 10000
                 """);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -115,9 +115,9 @@ class SigtermIT {
 
         long signal = System.nanoTime();
         server.toHandle().destroy(); // SIGTERM, leaving the output file alone
-        // readiness turns 503 within the grace period (1 s), which keeps serving
+        // readiness turns 503 before the grace period (3 s, which keeps serving) ends: a closed port fails the wait
         HttpRequest ready = HttpRequest.newBuilder(base.resolve("/health/ready")).build();
-        await().atMost(Duration.ofMillis(900)).pollInterval(Duration.ofMillis(20)).until(
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(
                 () -> client.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
         boolean exited = server.waitFor(60, TimeUnit.SECONDS);
         sending.set(false);

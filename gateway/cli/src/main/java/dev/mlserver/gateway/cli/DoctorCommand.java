@@ -5,9 +5,11 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
@@ -181,7 +183,7 @@ final class DoctorCommand implements Callable<Integer> {
         Vertx vertx = Vertx.vertx();
         Map<String, String> owners = new HashMap<>();
         try {
-            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx);
+            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx, GatewayVersion.current(), Routes.reservedNames(cfg));
             for (Path jar : jars) {
                 String file = jar.getFileName().toString();
                 long start = System.nanoTime();

@@ -1,6 +1,6 @@
 package dev.mlserver.gateway.cli;
 
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,7 +29,7 @@ public final class MlServer {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"ml_server " + Gateway.version()};
+            return new String[] {"ml_server " + GatewayVersion.current()};
         }
     }
 }

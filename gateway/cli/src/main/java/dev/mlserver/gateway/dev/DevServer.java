@@ -1,6 +1,6 @@
 package dev.mlserver.gateway.dev;
 
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.server.Gateway;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.plugin.PluginStatus;
 import dev.mlserver.gateway.repo.ClassifierModule;

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -274,7 +275,7 @@ public final class Validator implements AutoCloseable {
                 throw new RepoException("cannot create a work directory: " + e.getMessage(), e);
             }
             vertx = Vertx.vertx();
-            loader = PluginLoader.standalone(config, workDir, vertx);
+            loader = PluginLoader.standalone(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config));
         }
         return loader;
     }

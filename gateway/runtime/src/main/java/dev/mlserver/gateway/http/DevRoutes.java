@@ -3,8 +3,8 @@ package dev.mlserver.gateway.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.gateway.ErrorCode;
-import dev.mlserver.gateway.Gateway;
 import dev.mlserver.gateway.GatewayException;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
@@ -80,7 +80,7 @@ final class DevRoutes {
                 .map(c -> c.info().name() + " " + c.info().version() + " " + c.info().jarSha256()).toList();
         CachedDocument cached = openApi;
         if (!builds.equals(cached.builds())) {
-            cached = new CachedDocument(builds, Responses.json(OpenApiDocument.build(serving, config, Gateway.version())));
+            cached = new CachedDocument(builds, Responses.json(OpenApiDocument.build(serving, config, GatewayVersion.current())));
             openApi = cached;
         }
         Responses.send(ctx.response(), 200, cached.json());
@@ -89,7 +89,7 @@ final class DevRoutes {
     private void status(RoutingContext ctx) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         ObjectNode gateway = out.putObject("gateway");
-        gateway.put("version", Gateway.version());
+        gateway.put("version", GatewayVersion.current());
         gateway.put("repository", config.repository());
         gateway.put("api_version", config.api().version());
         gateway.put("plugins_loaded", registry.initialLoadDone());

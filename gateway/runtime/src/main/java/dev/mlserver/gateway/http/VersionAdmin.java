@@ -102,8 +102,8 @@ final class VersionAdmin {
         }
         JsonNode body;
         try {
-            body = ctx.body() == null || ctx.body().length() == 0 ? Json.MAPPER.createObjectNode()
-                    : Json.MAPPER.readTree(ctx.body().buffer().getBytes());
+            io.vertx.core.buffer.Buffer bytes = ctx.body() == null ? null : ctx.body().buffer();
+            body = bytes == null || bytes.length() == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(bytes.getBytes());
         } catch (IOException e) {
             ctx.fail(new GatewayException(ErrorCode.INVALID_JSON, "the body is not JSON"));
             return;

@@ -21,8 +21,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,11 +77,12 @@ public final class PluginLoader {
 
     /**
      * A loader for tools that open jars outside a running gateway ({@code validate},
-     * {@code doctor}): the configured integrity check and reserved names, no metrics.
+     * {@code doctor}): the configured integrity check, no metrics. The caller names the gateway
+     * version plugins are checked against and the names its routes reserve.
      */
-    public static PluginLoader standalone(GatewayConfig config, Path workDir, Vertx vertx) {
-        return new PluginLoader(config, workDir, vertx, dev.mlserver.gateway.Gateway.version(),
-                dev.mlserver.gateway.http.Routes.reservedNames(config), (name, version) -> Bulkhead.Listener.NONE,
+    public static PluginLoader standalone(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
+                                          Set<String> reservedNames) {
+        return new PluginLoader(config, workDir, vertx, gatewayVersion, reservedNames, (name, version) -> Bulkhead.Listener.NONE,
                 PluginIntegrity.create(config.plugins(), PluginIntegrity.Listener.NONE));
     }
 

@@ -1,6 +1,6 @@
 package dev.mlserver.gateway.server;
 
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -83,7 +83,7 @@ public final class Main implements Callable<Integer> {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"mlserver-runtime " + Gateway.version()};
+            return new String[] {"mlserver-runtime " + GatewayVersion.current()};
         }
     }
 }

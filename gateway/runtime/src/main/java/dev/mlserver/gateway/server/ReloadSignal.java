@@ -1,6 +1,5 @@
 package dev.mlserver.gateway.server;
 
-import dev.mlserver.gateway.Gateway;
 import dev.mlserver.gateway.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,6 +1,5 @@
 package dev.mlserver.gateway.server;
 
-import dev.mlserver.gateway.Gateway;
 import dev.mlserver.gateway.config.GatewayConfig;
 import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;

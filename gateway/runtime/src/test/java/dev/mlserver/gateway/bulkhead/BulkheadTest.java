@@ -60,7 +60,7 @@ class BulkheadTest {
                 return n;
             }));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> bulkhead.running() == 2 && bulkhead.queued() == 6);
+        await().atMost(Duration.ofSeconds(30)).until(() -> bulkhead.running() == 2 && bulkhead.queued() == 6);
         gate.countDown();
         for (int i = 0; i < 8; i++) {
             assertThat(get(results.get(i))).isEqualTo(i);
@@ -99,7 +99,7 @@ class BulkheadTest {
         assertThat(waitedMs).as("refused after the 150 ms queue timeout, within a generous 2 s").isBetween(140L, 2_000L);
         assertThat(bulkhead.queued()).isZero();
         gate.countDown();
-        await().atMost(Duration.ofSeconds(5)).until(() -> bulkhead.running() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> bulkhead.running() == 0);
         assertThat(ran.get()).as("a refused waiter never runs").isZero();
         assertThat(recorder.rejections).containsEntry(Bulkhead.QUEUE_TIMEOUT, 1);
     }
@@ -117,7 +117,7 @@ class BulkheadTest {
         AtomicInteger started = new AtomicInteger();
         Future<Integer> next = bulkhead.submit(started::incrementAndGet);
         // the timed-out call still runs natively: its slot stays taken and the next one waits
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(30))
                 .until(() -> bulkhead.running() == 1 && started.get() == 0 && bulkhead.queued() == 1);
         gate.countDown();
         assertThat(get(next)).isEqualTo(1);
@@ -270,7 +270,7 @@ class BulkheadTest {
     }
 
     static Throwable awaitFailure(Future<?> future) {
-        await().atMost(Duration.ofSeconds(5)).until(future::isComplete);
+        await().atMost(Duration.ofSeconds(30)).until(future::isComplete);
         assertThat(future.failed()).as("expected a failure").isTrue();
         return future.cause();
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -92,16 +93,19 @@ class SaturationTest {
         assertThat(byStatus.get(200)).as("statuses " + byStatus).isBetween(5, 63);
         assertThat(byStatus.get(503)).as("statuses " + byStatus).isPositive();
         assertThat(irisStatuses).as("iris during the burst").isNotEmpty().containsOnly(200);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
                 metric("mlserver_rejections_total{classifier=\"slow\",reason=\"queue_full\",version=\"1.0.0\"}"))
                 .isEqualTo(rejectedBefore + byStatus.get(503)));
     }
 
     /**
-     * Isolation, with the bound stated: while 16 clients keep the slow classifier saturated
-     * (every request a 200 or a 503, immediately retried), iris answers every request with a 200,
-     * its median latency stays within 3x its idle median plus 5 ms, and no request takes longer
-     * than 1 s. The slow classifier sleeps rather than computes, so what iris competes with is
+     * Isolation, with the bound stated against a baseline measured in the same test: iris is
+     * timed while 16 clients keep the gateway busy with requests it answers at once
+     * ({@code GET /slow}, the baseline) and while the same 16 clients keep the slow classifier
+     * saturated (every request a 200 or a 503, immediately retried). The two loads alternate in
+     * rounds so that whatever else runs on the machine weighs on both alike. Under saturation iris
+     * answers every request with a 200, and its median and 90th percentile stay within 3x the
+     * baseline's. The slow classifier sleeps rather than computes, so what iris competes with is
      * the gateway's own admission and rejection work on the shared event loops and cores.
      */
     @Test
@@ -109,35 +113,42 @@ class SaturationTest {
         for (int i = 0; i < 200; i++) {
             gateway.post("/iris/predict", IRIS);
         }
-        List<Long> idle = irisLatencies(200);
-
-        AtomicBoolean saturating = new AtomicBoolean(true);
         Map<Integer, Integer> slowStatuses = new ConcurrentHashMap<>();
+        List<Long> baseline = new ArrayList<>();
+        List<Long> saturated = new ArrayList<>();
+        for (int round = 0; round < 4; round++) {
+            baseline.addAll(underLoad(() -> gateway.get("/slow").statusCode(), new ConcurrentHashMap<>()));
+            saturated.addAll(underLoad(() -> gateway.post("/slow/predict", SLOW).statusCode(), slowStatuses));
+        }
+        String report = "iris median / p90 with 16 clients on GET /slow " + percentile(baseline, 50) / 1000 + " / "
+                + percentile(baseline, 90) / 1000 + " us; with the slow classifier saturated " + percentile(saturated, 50) / 1000
+                + " / " + percentile(saturated, 90) / 1000 + " us; slow classifier statuses " + slowStatuses;
+        System.out.println(report);
+        assertThat(slowStatuses.keySet()).as(report).containsOnly(200, 503);
+        assertThat(slowStatuses.getOrDefault(503, 0)).as(report).isPositive();
+        assertThat(percentile(saturated, 50)).as(report).isLessThanOrEqualTo(3 * percentile(baseline, 50));
+        assertThat(percentile(saturated, 90)).as(report).isLessThanOrEqualTo(3 * percentile(baseline, 90));
+    }
+
+    /** Iris latencies of 50 sequential predictions while 16 clients send {@code request} in a loop. */
+    static List<Long> underLoad(IntSupplier request, Map<Integer, Integer> statuses) throws Exception {
+        AtomicBoolean loading = new AtomicBoolean(true);
         ExecutorService load = Executors.newFixedThreadPool(16);
         for (int i = 0; i < 16; i++) {
             load.execute(() -> {
-                while (saturating.get()) {
-                    slowStatuses.merge(gateway.post("/slow/predict", SLOW).statusCode(), 1, Integer::sum);
+                while (loading.get()) {
+                    statuses.merge(request.getAsInt(), 1, Integer::sum);
                 }
             });
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> slowStatuses.getOrDefault(503, 0) > 20);
-        List<Long> loaded;
         try {
-            loaded = irisLatencies(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> statuses.values().stream().mapToInt(Integer::intValue).sum() > 50);
+            return irisLatencies(50);
         } finally {
-            saturating.set(false);
+            loading.set(false);
             load.shutdown();
             assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
         }
-        long idleMedian = median(idle);
-        long loadedMedian = median(loaded);
-        String report = "iris idle median " + idleMedian / 1000 + " us, under load median " + loadedMedian / 1000
-                + " us, max " + Collections.max(loaded) / 1000 + " us; slow classifier statuses " + slowStatuses;
-        System.out.println(report);
-        assertThat(slowStatuses.keySet()).as(report).containsOnly(200, 503);
-        assertThat(loadedMedian).as(report).isLessThanOrEqualTo(3 * idleMedian + 5_000_000);
-        assertThat(Collections.max(loaded)).as(report).isLessThan(1_000_000_000L);
     }
 
     /** Latencies in nanoseconds of {@code n} sequential iris predictions, each asserted 200. */
@@ -152,10 +163,10 @@ class SaturationTest {
         return latencies;
     }
 
-    static long median(List<Long> values) {
+    static long percentile(List<Long> values, int percent) {
         List<Long> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
+        return sorted.get(Math.min(sorted.size() - 1, sorted.size() * percent / 100));
     }
 
     static HttpRequest post(String path, String json) {

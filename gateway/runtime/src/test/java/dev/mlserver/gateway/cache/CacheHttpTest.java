@@ -106,7 +106,7 @@ class CacheHttpTest {
     void entriesExpireAfterTheTtl() {
         predict("brief", "{\"payload\": {\"x\": 1}}");
         assertThat(predict("brief", "{\"payload\": {\"x\": 1}}").path("cached").asBoolean()).isTrue();
-        await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5))
+        await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofSeconds(30))
                 .until(() -> !predict("brief", "{\"payload\": {\"x\": 1}}").path("cached").asBoolean());
     }
 

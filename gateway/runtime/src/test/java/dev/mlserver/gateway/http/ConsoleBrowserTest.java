@@ -140,6 +140,48 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void anExampleThatArrivesAfterTheUserTypedNeverReplacesIt() {
+        WebDriver driver = open("/");
+        await().atMost(WAIT).until(() -> driver.findElement(By.id("try-body")).getAttribute("value").contains("sepal_length"));
+        // the next classifier's metadata (with its example) is answered, but reaches the page only 1.5 s later
+        ((JavascriptExecutor) driver).executeScript("""
+                const fetchNow = window.fetch;
+                window.lateExampleArrived = false;
+                window.fetch = async (path, options) => {
+                  const response = await fetchNow(path, options);
+                  if (path !== '/iris-b') return response;
+                  await new Promise((resolve) => setTimeout(resolve, 1500));
+                  setTimeout(() => { window.lateExampleArrived = true; }, 0);
+                  return response;
+                };
+                """);
+        choose(driver, "iris-b");
+        WebElement body = driver.findElement(By.id("try-body"));
+        body.clear();
+        body.sendKeys("{\"payload\": [6.7, 3.0, 5.2, 2.3]}");
+        await().atMost(WAIT).until(() -> Boolean.TRUE.equals(
+                ((JavascriptExecutor) driver).executeScript("return window.lateExampleArrived;")));
+        assertThat(body.getAttribute("value")).isEqualTo("{\"payload\": [6.7, 3.0, 5.2, 2.3]}");
+    }
+
+    @Test
+    void theDocsTryItOutSendsTheTokenTypedIntoTheDocsPage() {
+        try (TokenProxy proxy = TokenProxy.start(gateway.port(), "s3cret")) {
+            WebDriver driver = browser.driver();
+            driver.get("http://127.0.0.1:" + proxy.port() + "/docs#/iris/iris_predict");
+            driver.findElement(By.id("token")).sendKeys("s3cret");
+            driver.findElement(By.id("token-save")).click();
+            By execute = By.cssSelector("#operations-iris-iris_predict .execute");
+            await().atMost(WAIT).ignoreExceptions().until(() -> !driver.findElements(execute).isEmpty());
+            driver.findElement(execute).click();
+            By answer = By.cssSelector("#operations-iris-iris_predict .live-responses-table tr.response .response-col_status");
+            await().atMost(WAIT).until(() -> !driver.findElements(answer).isEmpty());
+            assertThat(driver.findElement(answer).getText()).startsWith("200");
+            assertThat(driver.findElement(By.id("token-state")).getText()).isEqualTo("token set for this tab");
+        }
+    }
+
+    @Test
     void tryItShowsTheGatewaysErrorForABadBody() {
         WebDriver driver = open("/");
         await().atMost(WAIT).until(() -> driver.findElement(By.id("try-body")).getAttribute("value").contains("sepal_length"));

@@ -69,7 +69,7 @@ class DevRoutesTest {
                     HttpResponse.BodyHandlers.ofString()));
         }
         // three 700 ms predictions through one slot: for about a second, one runs and two wait
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
             JsonNode slow = classifier(status(), "slow");
             assertThat(slow.get("in_flight").asInt()).isEqualTo(1);
             assertThat(slow.get("queued").asInt()).isEqualTo(2);
@@ -80,7 +80,7 @@ class DevRoutesTest {
         assertThat(limits.get("max_queue").asInt()).isEqualTo(4);
         calls.forEach(c -> assertThat(c.join().statusCode()).isEqualTo(200));
         // the worker frees its slot just after it hands the answer to the event loop
-        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode after = classifier(status(), "slow");
             assertThat(after.get("in_flight").asInt()).isZero();
             assertThat(after.get("slots_available").asInt()).isEqualTo(1);
@@ -95,7 +95,7 @@ class DevRoutesTest {
         }
         assertThat(gateway.post("/iris/predict", "{\"payload\": [1, 2]}").statusCode()).isEqualTo(400);
         // a request is counted when its response has ended, a moment after the client has it
-        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(classifier(status(), "iris").get("last_minute").get("requests").asLong()).isEqualTo(before + 6));
         JsonNode minute = classifier(status(), "iris").get("last_minute");
         assertThat(minute.get("client_errors").asLong()).isGreaterThanOrEqualTo(1);

@@ -41,7 +41,7 @@ class BatchingConsoleAppenderTest {
         for (int i = 0; i < 1000; i++) {
             appender.doAppend(event(i));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == 1000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == 1000);
         String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
         for (int i = 0; i < 1000; i++) {
             assertThat(lines[i]).contains("\"msg\":\"line " + i + "\"");
@@ -60,7 +60,7 @@ class BatchingConsoleAppenderTest {
             java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
         long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-        await().atMost(Duration.ofSeconds(5)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == lines);
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.toString(StandardCharsets.UTF_8).lines().count() == lines);
         // one write when the first line wakes the writer, then at most one per linger period
         assertThat((long) out.writes).as("writes for %d lines over %d ms", lines, elapsedMs)
                 .isLessThanOrEqualTo(elapsedMs / BatchingConsoleAppender.LINGER_MS + 3);

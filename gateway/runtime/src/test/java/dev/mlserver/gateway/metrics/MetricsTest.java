@@ -80,7 +80,7 @@ class MetricsTest {
         gateway.post("/fixture/predict_proba", "{\"payload\": {\"x\": -1}}");
         gateway.post("/fixture/predict_proba", "{\"payload\": {\"x\": \"not a number\"}}");
         // recorded when the response has been written, so just after the client has it
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"200\",version=\"2.1.0\"}"))
                     .isEqualTo(ok + 2);
             assertThat(value("mlserver_requests_total{classifier=\"fixture\",route=\"predict_proba\",status=\"400\",version=\"2.1.0\"}"))
@@ -121,7 +121,7 @@ class MetricsTest {
             gateway.post("/iris/predict", IRIS);
         }
         gateway.post("/no-such-classifier/predict", IRIS);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(value(ok)).isEqualTo(okBefore + 3);
             assertThat(value(notFound)).isEqualTo(notFoundBefore + 1);
             assertThat(value(time)).isEqualTo(timeBefore + 3);

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli.deploy;
 
+import dev.mlserver.gateway.GatewayVersion;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -114,7 +115,7 @@ public final class CiWorkflow {
                           MLSERVER_REGISTRY_USERNAME: ${{ secrets.REGISTRY_USERNAME }}
                           MLSERVER_REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}
                         run: java -jar gateway/cli/target/ml_server.jar push --registry "$REGISTRY_URL"
-                """.formatted(options, dev.mlserver.gateway.Gateway.version(), indent(PICK, 10), mlServer.stripTrailing());
+                """.formatted(options, GatewayVersion.current(), indent(PICK, 10), mlServer.stripTrailing());
     }
 
     /**

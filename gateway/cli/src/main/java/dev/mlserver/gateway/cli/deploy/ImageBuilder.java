@@ -18,7 +18,7 @@ import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
 import com.google.cloud.tools.jib.api.buildplan.Port;
 import com.google.cloud.tools.jib.event.events.ProgressEvent;
 import com.google.cloud.tools.jib.frontend.CredentialRetrieverFactory;
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -102,7 +102,7 @@ public final class ImageBuilder {
     private JibContainer containerize(ImageSpec spec, Containerizer containerizer) {
         verifyFiles(spec);
         Progress progress = new Progress(progressOut, terminal);
-        containerizer.setToolName("ml_server").setToolVersion(Gateway.version())
+        containerizer.setToolName("ml_server").setToolVersion(GatewayVersion.current())
                 .setAllowInsecureRegistries(insecure)
                 .addEventHandler(ProgressEvent.class, progress::onProgress)
                 .addEventHandler(LogEvent.class, progress::onLog);

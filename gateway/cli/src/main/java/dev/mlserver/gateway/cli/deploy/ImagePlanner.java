@@ -1,6 +1,6 @@
 package dev.mlserver.gateway.cli.deploy;
 
-import dev.mlserver.gateway.Gateway;
+import dev.mlserver.gateway.GatewayVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -133,7 +133,7 @@ public final class ImagePlanner {
             List<ImageSpec.Classifier> classifiers, List<PluginJar> jars, SourceRepository.GitInfo git) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("org.opencontainers.image.title", name);
-        labels.put("org.opencontainers.image.description", "mlserver gateway " + Gateway.version() + " serving "
+        labels.put("org.opencontainers.image.description", "mlserver gateway " + GatewayVersion.current() + " serving "
                 + classifiers.stream().map(c -> c.name() + " " + c.version()).collect(Collectors.joining(", ")));
         labels.put("org.opencontainers.image.version", tag);
         labels.put("org.opencontainers.image.created", created);
@@ -142,7 +142,7 @@ public final class ImagePlanner {
                 .filter(r -> r.matches("(?i)(https?|ssh|git)://.+|[\\w.-]+@[\\w.-]+:.+")).orElse(repository));
         revision(jars, git).ifPresent(r -> labels.put("org.opencontainers.image.revision", r));
         labels.put("dev.mlserver.repository", repository);
-        labels.put("dev.mlserver.gateway.version", Gateway.version());
+        labels.put("dev.mlserver.gateway.version", GatewayVersion.current());
         labels.put("dev.mlserver.classifiers", classifiers.stream().map(ImageSpec.Classifier::name).collect(Collectors.joining(",")));
         for (ImageSpec.Classifier c : classifiers) {
             labels.put(LABEL_PREFIX + c.name() + ".version", c.version());

@@ -1,5 +1,8 @@
-package dev.mlserver.gateway;
+package dev.mlserver.gateway.server;
 
+import dev.mlserver.gateway.GatewayVersion;
+import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
@@ -7,6 +10,7 @@ import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.plugin.ClassifierVersions;
 import dev.mlserver.gateway.plugin.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
@@ -21,21 +25,18 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import dev.mlserver.gateway.cache.PredictionCache;
-import dev.mlserver.gateway.config.ClassifierSettings;
-import dev.mlserver.gateway.plugin.ClassifierVersions;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +82,7 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = workDir(config);
-        this.loader = new PluginLoader(config, workDir, vertx, version(), Routes.reservedNames(config), metrics,
+        this.loader = new PluginLoader(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config), metrics,
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -164,12 +165,6 @@ public final class Gateway {
         return current;
     }
 
-    /** The gateway's own version, from its jar. */
-    public static String version() {
-        String v = Gateway.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0" : v;
-    }
-
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
         Router router = Routes.create(vertx, registry, traffic, shadows, config, metrics, draining::get, refusing::get);
@@ -193,7 +188,7 @@ public final class Gateway {
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", version(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
@@ -202,11 +197,6 @@ public final class Gateway {
                     });
                     return port.get();
                 });
-    }
-
-    /** Loads the plugins now, on the calling thread; for tools and tests that need them before serving. */
-    public void loadPluginsNow() {
-        directory.initialLoad();
     }
 
     private synchronized void startWatching() {

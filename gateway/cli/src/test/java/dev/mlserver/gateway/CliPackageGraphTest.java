@@ -1,0 +1,39 @@
+package dev.mlserver.gateway;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI's packages and the runtime's they use form a graph without cycles, and the runtime
+ * never reaches into the tooling.
+ */
+class CliPackageGraphTest {
+    private static JavaClasses gateway;
+
+    @BeforeAll
+    static void importTheCliAndTheRuntime() {
+        gateway = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.mlserver.gateway");
+    }
+
+    @Test
+    void thePackagesAreFreeOfCycles() {
+        slices().matching("dev.mlserver.gateway.(*)..").should().beFreeOfCycles().check(gateway);
+    }
+
+    @Test
+    void theRuntimeNeverUsesTheTooling() {
+        noClasses().that().resideOutsideOfPackages("dev.mlserver.gateway.cli..", "dev.mlserver.gateway.repo..",
+                        "dev.mlserver.gateway.dev..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.mlserver.gateway.cli..",
+                        "dev.mlserver.gateway.repo..", "dev.mlserver.gateway.dev..")
+                .check(gateway);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.mlserver.gateway;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The runtime's packages form a graph without cycles: the root package is the shared vocabulary
+ * every layer may use, {@code server} composes the rest, and no lower layer reaches up.
+ */
+class PackageGraphTest {
+    private static JavaClasses runtime;
+
+    @BeforeAll
+    static void importTheRuntime() {
+        runtime = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+                .importPackages("dev.mlserver.gateway");
+    }
+
+    @Test
+    void thePackagesAreFreeOfCycles() {
+        slices().matching("dev.mlserver.gateway.(*)..").should().beFreeOfCycles().check(runtime);
+    }
+
+    @Test
+    void theRootPackageHoldsOnlyTheSharedVocabulary() {
+        noClasses().that().resideInAPackage("dev.mlserver.gateway")
+                .should().dependOnClassesThat().resideInAPackage("dev.mlserver.gateway.*..")
+                .check(runtime);
+    }
+
+    @Test
+    void onlyTheServerPackageComposesTheGateway() {
+        noClasses().that().resideOutsideOfPackage("dev.mlserver.gateway.server..")
+                .should().dependOnClassesThat().resideInAPackage("dev.mlserver.gateway.server..")
+                .check(runtime);
+    }
+}
