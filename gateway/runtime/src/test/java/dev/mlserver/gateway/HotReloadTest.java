@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.LoadLoop;
 import dev.mlserver.gateway.testing.PluginJars;

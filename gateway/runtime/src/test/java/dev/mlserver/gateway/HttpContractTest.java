@@ -188,6 +188,25 @@ class HttpContractTest {
     }
 
     @Test
+    void requestIdsAreRandomAndShowNoCounter() {
+        java.util.List<java.util.UUID> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            ids.add(java.util.UUID.fromString(gateway.get("/health/live").headers().firstValue("X-Request-Id").orElseThrow()));
+        }
+        assertThat(ids).doesNotHaveDuplicates().allSatisfy(id -> {
+            assertThat(id.version()).isEqualTo(4);
+            assertThat(id.variant()).isEqualTo(2);
+        });
+        // no half is shared or steps by a small amount from one request to the next: 50 ids in a
+        // row tell nothing of how many requests the gateway served
+        assertThat(ids.stream().map(java.util.UUID::getMostSignificantBits).distinct()).hasSize(50);
+        for (int i = 1; i < ids.size(); i++) {
+            long step = ids.get(i).getLeastSignificantBits() - ids.get(i - 1).getLeastSignificantBits();
+            assertThat(Math.abs(step)).as("id %d follows id %d", i, i - 1).isGreaterThan(1_000_000L);
+        }
+    }
+
+    @Test
     void aClientRequestIdIsEchoed() {
         HttpResponse<String> response = gateway.send(HttpRequest.newBuilder(gateway.uri("/health/live"))
                 .header("X-Request-Id", "trace-42").GET().build());

@@ -37,6 +37,16 @@ class PackageGraphTest {
     }
 
     @Test
+    void openingAPluginNeedsNoVertxAndNoServingMachinery() {
+        // validate and doctor open jars with the loader alone; serving wraps them in bulkheads
+        noClasses().that().resideInAPackage("dev.mlserver.gateway.plugin..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..",
+                        "dev.mlserver.gateway.bulkhead..", "dev.mlserver.gateway.registry..",
+                        "dev.mlserver.gateway.http..", "dev.mlserver.gateway.metrics..")
+                .check(runtime);
+    }
+
+    @Test
     void onlyTheServerPackageComposesTheGateway() {
         noClasses().that().resideOutsideOfPackage("dev.mlserver.gateway.server..")
                 .should().dependOnClassesThat().resideInAPackage("dev.mlserver.gateway.server..")

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;

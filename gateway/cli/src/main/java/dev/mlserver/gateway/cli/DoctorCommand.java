@@ -10,10 +10,10 @@ import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.Routes;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.OpenedPlugin;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -180,18 +180,19 @@ final class DoctorCommand implements Callable<Integer> {
             add("plugin", Result.FAIL, "cannot create a temporary directory: " + e.getMessage(), "make java.io.tmpdir writable");
             return;
         }
-        Vertx vertx = Vertx.vertx();
         Map<String, String> owners = new HashMap<>();
         try {
-            PluginLoader loader = PluginLoader.standalone(cfg, work, vertx, GatewayVersion.current(), Routes.reservedNames(cfg));
+            PluginLoader loader = PluginLoader.standalone(cfg, work, GatewayVersion.current(), Routes.reservedNames(cfg));
             for (Path jar : jars) {
                 String file = jar.getFileName().toString();
                 long start = System.nanoTime();
                 try {
-                    LoadedClassifier loaded = loader.load(jar);
-                    long ms = (System.nanoTime() - start) / 1_000_000;
-                    var info = loaded.info();
-                    loaded.close(0);
+                    ClassifierInfo info;
+                    long ms;
+                    try (OpenedPlugin opened = loader.load(jar)) {
+                        ms = (System.nanoTime() - start) / 1_000_000;
+                        info = opened.info();
+                    }
                     String owner = owners.putIfAbsent(info.name(), file);
                     if (owner != null) {
                         add("plugin " + file, Result.FAIL, "classifier '" + info.name() + "' is also in " + owner
@@ -208,7 +209,6 @@ final class DoctorCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            vertx.close().await();
             deleteQuietly(work);
         }
     }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         description = {"Write the SHA-256 allowlist of the plugin jars (plugins.lock), or check the jars against it.",
             "The format is sha256sum's: `sha256sum -c plugins.lock` checks it too."},
         footer = {"", "Examples:",
-            "  ml_server lock                                  # plugins/target/plugins/plugins.lock",
+            "  ml_server lock                                  # plugins/target/plugins.lock",
             "  ml_server lock --plugins-dir /opt/plugins --output /etc/mlserver/plugins.lock",
             "  ml_server lock --check                          # exit 1 when a jar differs"})
 final class LockCommand implements Callable<Integer> {
@@ -31,7 +31,7 @@ final class LockCommand implements Callable<Integer> {
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of plugin jars (default: ${DEFAULT-VALUE})")
     Path pluginsDir = Path.of(GatewayConfig.Plugins.DEFAULT_DIR);
 
-    @Option(names = "--output", paramLabel = "FILE", description = "the lock file (default: <plugins-dir>/plugins.lock)")
+    @Option(names = "--output", paramLabel = "FILE", description = "the lock file (default: plugins.lock beside <plugins-dir>, in its parent directory)")
     Path output;
 
     @Option(names = "--check", description = "compare the jars with the lock file instead of writing it")
@@ -41,7 +41,7 @@ final class LockCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path lockFile = output != null ? output : pluginsDir.resolve(GatewayConfig.Plugins.DEFAULT_LOCK_FILE);
+        Path lockFile = output != null ? output : GatewayConfig.Plugins.defaultLockFile(pluginsDir);
         PluginLock actual;
         try {
             if (!Files.isDirectory(pluginsDir)) {

@@ -2,7 +2,7 @@ package dev.mlserver.gateway.dev;
 
 import dev.mlserver.gateway.server.Gateway;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.plugin.PluginStatus;
+import dev.mlserver.gateway.registry.PluginStatus;
 import dev.mlserver.gateway.repo.ClassifierModule;
 import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Repository;

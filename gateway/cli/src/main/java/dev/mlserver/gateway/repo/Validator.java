@@ -11,10 +11,8 @@ import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Yaml;
 import dev.mlserver.gateway.http.Routes;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -46,7 +44,6 @@ public final class Validator implements AutoCloseable {
     private final Set<String> reserved;
     private final List<Problem> problems = new ArrayList<>();
     private final List<String> checked = new ArrayList<>();
-    private Vertx vertx;
     private PluginLoader loader;
     private Path workDir;
 
@@ -260,8 +257,7 @@ public final class Validator implements AutoCloseable {
             return;
         }
         try {
-            LoadedClassifier loaded = loader().load(jar);
-            loaded.close(0);
+            loader().load(jar).close();
         } catch (PluginLoadException e) {
             problems.add(Problem.error(shown, "", "the gateway cannot serve it: " + e.getMessage()));
         }
@@ -274,8 +270,7 @@ public final class Validator implements AutoCloseable {
             } catch (IOException e) {
                 throw new RepoException("cannot create a work directory: " + e.getMessage(), e);
             }
-            vertx = Vertx.vertx();
-            loader = PluginLoader.standalone(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config));
+            loader = PluginLoader.standalone(config, workDir, GatewayVersion.current(), Routes.reservedNames(config));
         }
         return loader;
     }
@@ -334,9 +329,6 @@ public final class Validator implements AutoCloseable {
 
     @Override
     public void close() {
-        if (vertx != null) {
-            vertx.close().await();
-        }
         if (workDir != null) {
             try (Stream<Path> files = Files.walk(workDir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

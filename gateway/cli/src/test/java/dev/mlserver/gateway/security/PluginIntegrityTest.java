@@ -67,10 +67,38 @@ class PluginIntegrityTest {
     void lockWritesOneSha256sumLinePerJar() throws IOException {
         Result result = cli("lock", "--plugins-dir", plugins.toString());
         assertThat(result.code()).as(result.err()).isZero();
-        String lock = Files.readString(plugins.resolve("plugins.lock"));
+        // beside the plugins directory, not in it: whoever can drop a jar there cannot add its digest
+        String lock = Files.readString(dir.resolve("plugins.lock"));
         assertThat(lock.lines()).hasSize(2)
                 .allMatch(line -> line.matches("[0-9a-f]{64}  (iris|other)\\.jar"));
-        assertThat(result.out()).contains("wrote " + plugins.resolve("plugins.lock"));
+        assertThat(result.out()).contains("wrote " + dir.resolve("plugins.lock"));
+        assertThat(plugins.resolve("plugins.lock")).doesNotExist();
+    }
+
+    @Test
+    void strictModeRefusesACopyOfAListedJarUnderAnotherName() throws IOException {
+        cli("lock", "--plugins-dir", plugins.toString());
+        Files.copy(plugins.resolve("iris.jar"), plugins.resolve("zzz-copy.jar"));
+        try (TestGateway gateway = TestGateway.start(plugins, config("strict"))) {
+            assertThat(gateway.post("/iris/predict", BODY).statusCode()).isEqualTo(200);
+            JsonNode copy = plugin(gateway, "zzz-copy.jar");
+            assertThat(copy.get("state").asText()).isEqualTo("failed");
+            assertThat(copy.get("reason").asText()).contains("zzz-copy.jar is not in plugins.lock")
+                    .contains("listed as iris.jar");
+        }
+    }
+
+    @Test
+    void aLockFileDroppedIntoThePluginsDirectoryIsNotRead() throws IOException {
+        cli("lock", "--plugins-dir", plugins.toString());
+        PluginJars.renamed(TestGateway.examplePlugins().resolve("iris.jar"), plugins, "newcomer", "1.0.0");
+        // someone who can write jars writes a lock listing their own jar where the old default was
+        assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--output", plugins.resolve("plugins.lock").toString())
+                .code()).isZero();
+        try (TestGateway gateway = TestGateway.start(plugins, config("strict"))) {
+            assertThat(plugin(gateway, "newcomer.jar").get("state").asText()).isEqualTo("failed");
+            assertThat(gateway.post("/iris/predict", BODY).statusCode()).isEqualTo(200);
+        }
     }
 
     @Test
@@ -141,7 +169,7 @@ class PluginIntegrityTest {
 
     @Test
     void offIsTheDefaultAndNeedsNoLockFile() {
-        assertThat(plugins.resolve("plugins.lock")).doesNotExist();
+        assertThat(dir.resolve("plugins.lock")).doesNotExist();
         try (TestGateway gateway = TestGateway.start(plugins, "")) {
             assertThat(gateway.post("/iris/predict", BODY).statusCode()).isEqualTo(200);
             assertThat(gateway.post("/other/predict", BODY).statusCode()).isEqualTo(200);

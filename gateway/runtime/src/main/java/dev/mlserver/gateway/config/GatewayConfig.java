@@ -95,7 +95,8 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
      * @param dir the directory of plugin jars
      * @param workDir where private copies of loaded jars are kept; null for a temporary directory
      * @param integrity what to do with a jar whose SHA-256 is not in the lock file
-     * @param lockFile the allowlist of jar digests; null for {@code <dir>/plugins.lock}
+     * @param lockFile the allowlist of jar digests; null for {@code plugins.lock} beside {@code dir}
+     *     (in its parent directory), out of reach of whoever can only write jars into {@code dir}
      */
     public record Plugins(Path dir, Path workDir, Integrity integrity, Path lockFile) {
         public static final String DEFAULT_DIR = "plugins/target/plugins";
@@ -108,7 +109,21 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
         /** The lock file in effect. */
         public Path lockFileOrDefault() {
-            return lockFile != null ? lockFile : dir.resolve(DEFAULT_LOCK_FILE);
+            return lockFile != null ? lockFile : defaultLockFile(dir);
+        }
+
+        /** {@code plugins.lock} beside a plugins directory: in its parent, never inside it. */
+        public static Path defaultLockFile(Path dir) {
+            Path normalized = dir.normalize();
+            if (normalized.getParent() != null) {
+                return normalized.getParent().resolve(DEFAULT_LOCK_FILE);
+            }
+            if (!normalized.isAbsolute() && normalized.getNameCount() == 1
+                    && !normalized.toString().isEmpty() && !normalized.toString().equals("..")) {
+                return Path.of(DEFAULT_LOCK_FILE); // "plugins": its parent is the working directory
+            }
+            Path parent = dir.toAbsolutePath().normalize().getParent();
+            return parent == null ? Path.of("/", DEFAULT_LOCK_FILE) : parent.resolve(DEFAULT_LOCK_FILE);
         }
     }
 

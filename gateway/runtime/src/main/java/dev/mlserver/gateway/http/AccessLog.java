@@ -3,7 +3,7 @@ package dev.mlserver.gateway.http;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

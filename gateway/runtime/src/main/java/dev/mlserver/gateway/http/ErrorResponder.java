@@ -5,7 +5,7 @@ import dev.mlserver.api.ClassifierException;
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
 import io.vertx.core.VertxException;
 import io.vertx.ext.web.RoutingContext;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;

@@ -88,7 +88,7 @@ final class Responses {
     }
 
     /** One plugin jar's state as every route shows it: jar, state, classifier, version, sha256, reason, since. */
-    static com.fasterxml.jackson.databind.node.ObjectNode pluginStatus(dev.mlserver.gateway.plugin.PluginStatus s) {
+    static com.fasterxml.jackson.databind.node.ObjectNode pluginStatus(dev.mlserver.gateway.registry.PluginStatus s) {
         var p = Json.MAPPER.createObjectNode();
         p.put("jar", s.jar());
         p.put("state", s.state().wire());

@@ -2,10 +2,9 @@ package dev.mlserver.gateway.metrics;
 
 import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
-import dev.mlserver.gateway.plugin.LoadedClassifier;
-import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -34,8 +33,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * sets, never from request paths or methods, so unknown routes cannot create series; a retired
  * version's series are removed.
  */
-public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginLoader.BulkheadListeners,
-        PluginIntegrity.Listener {
+public final class GatewayMetrics implements ClassifierRegistry.Listener, PluginIntegrity.Listener {
     /** Latency buckets from a quarter millisecond to ten seconds. */
     static final Duration[] BUCKETS = {
         Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
@@ -218,7 +216,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     }
 
     @Override
-    public Bulkhead.Listener forClassifier(String name, String version) {
+    public Bulkhead.Listener bulkhead(String name, String version) {
         Timer queueWait = Timer.builder("mlserver_queue_wait")
                 .description("Time a prediction waited for a slot in its classifier's bulkhead")
                 .tags("classifier", name, "version", version)

@@ -4,13 +4,15 @@ import dev.mlserver.gateway.config.GatewayConfig;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks a plugin jar's SHA-256 against the lock file before anything in the jar is read. In
- * {@code strict} mode a jar that is not listed, or whose bytes differ from what is listed for its
- * name, is refused; in {@code warn} mode it is logged and counted but loaded. The lock file is
+ * Checks a plugin jar's SHA-256 against the lock file before anything in the jar is read. A jar
+ * passes only when its file name is listed with exactly its digest. In {@code strict} mode a jar
+ * that is not listed (a listed jar's bytes copied under another name included), or whose bytes
+ * differ from what is listed for its name, is refused; in {@code warn} mode it is logged and counted but loaded. The lock file is
  * read on every check, so a new lock applies to the next (re)load.
  */
 public final class PluginIntegrity {
@@ -38,7 +40,13 @@ public final class PluginIntegrity {
     }
 
     public static PluginIntegrity create(GatewayConfig.Plugins plugins, Listener listener) {
-        return new PluginIntegrity(plugins.integrity(), plugins.lockFileOrDefault(), listener);
+        Path lockFile = plugins.lockFileOrDefault();
+        if (plugins.integrity() != GatewayConfig.Integrity.OFF
+                && lockFile.toAbsolutePath().normalize().startsWith(plugins.dir().toAbsolutePath().normalize())) {
+            LOG.warn("plugins.lock_file {} is inside plugins.dir: whoever can add a jar there can add its digest too;"
+                    + " keep the lock file outside it, read-only", lockFile);
+        }
+        return new PluginIntegrity(plugins.integrity(), lockFile, listener);
     }
 
     public GatewayConfig.Integrity mode() {
@@ -54,14 +62,20 @@ public final class PluginIntegrity {
         String reason;
         try {
             PluginLock lock = PluginLock.read(lockFile);
-            if (lock.allows(sha256)) {
+            if (lock.allows(jar, sha256)) {
                 return;
             }
             String listed = lock.digestOf(jar).orElse(null);
+            List<String> otherNames = lock.namesOf(sha256);
             if (listed != null) {
                 problem = "modified";
                 reason = jar + " has sha256 " + sha256 + " but " + lockFile.getFileName() + " lists " + listed
                         + " for it: the jar was modified or rebuilt";
+            } else if (!otherNames.isEmpty()) {
+                // a name and its bytes are listed together: a copy under another name is not in the lock
+                problem = "unlisted";
+                reason = jar + " is not in " + lockFile.getFileName() + "; its bytes are listed as " + otherNames.get(0)
+                        + ", and a jar is allowed only under the name it is listed with";
             } else {
                 problem = "unlisted";
                 reason = jar + " (sha256 " + sha256 + ") is not in " + lockFile.getFileName();

@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
-import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.config.Yaml;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +23,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
@@ -34,10 +33,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a plugin jar into a {@link LoadedClassifier}: copy it privately by content hash, read its
+ * Turns a plugin jar into an {@link OpenedPlugin}: copy it privately by content hash, read its
  * manifest and {@code mlserver.yaml}, load it in its own class loader, open and warm its
  * classifier. Any failure is a {@link PluginLoadException} with the reason, and leaves nothing
- * loaded behind.
+ * loaded behind. It starts no threads: serving and tools ({@code validate}, {@code doctor}) load alike.
  */
 public final class PluginLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PluginLoader.class);
@@ -45,27 +44,25 @@ public final class PluginLoader {
 
     private final GatewayConfig config;
     private final Path workDir;
-    private final Vertx vertx;
     private final String gatewayVersion;
     private final Set<String> reservedNames;
-    private final BulkheadListeners listeners;
     private final PluginIntegrity integrity;
     /** The operator's per-classifier overrides; replaced when the gateway config is reloaded. */
     private volatile GatewayConfig.Classifiers classifiers;
+    /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
+    private final Map<String, Integer> copyUsers = new HashMap<>();
 
-    /** Makes the bulkhead listener (metrics) for a classifier version. */
-    public interface BulkheadListeners {
-        Bulkhead.Listener forClassifier(String name, String version);
-    }
-
-    public PluginLoader(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
-                        Set<String> reservedNames, BulkheadListeners listeners, PluginIntegrity integrity) {
+    /**
+     * A loader that copies jars into {@code workDir}, checks them against {@code gatewayVersion}
+     * (their {@code Plugin-Requires}), refuses classifier names in {@code reservedNames} and
+     * verifies each jar with {@code integrity}.
+     */
+    public PluginLoader(GatewayConfig config, Path workDir, String gatewayVersion, Set<String> reservedNames,
+                        PluginIntegrity integrity) {
         this.config = config;
         this.workDir = workDir;
-        this.vertx = vertx;
         this.gatewayVersion = gatewayVersion;
         this.reservedNames = Set.copyOf(reservedNames);
-        this.listeners = listeners;
         this.integrity = integrity;
         this.classifiers = config.classifiers();
     }
@@ -80,9 +77,9 @@ public final class PluginLoader {
      * {@code doctor}): the configured integrity check, no metrics. The caller names the gateway
      * version plugins are checked against and the names its routes reserve.
      */
-    public static PluginLoader standalone(GatewayConfig config, Path workDir, Vertx vertx, String gatewayVersion,
+    public static PluginLoader standalone(GatewayConfig config, Path workDir, String gatewayVersion,
                                           Set<String> reservedNames) {
-        return new PluginLoader(config, workDir, vertx, gatewayVersion, reservedNames, (name, version) -> Bulkhead.Listener.NONE,
+        return new PluginLoader(config, workDir, gatewayVersion, reservedNames,
                 PluginIntegrity.create(config.plugins(), PluginIntegrity.Listener.NONE));
     }
 
@@ -92,7 +89,7 @@ public final class PluginLoader {
     }
 
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
-    public LoadedClassifier load(Path jar) {
+    public OpenedPlugin load(Path jar) {
         return load(jar, read(jar));
     }
 
@@ -106,7 +103,7 @@ public final class PluginLoader {
     }
 
     /** Loads, opens and warms the classifier in {@code bytes}, read from {@code jar}. Blocking. */
-    public LoadedClassifier load(Path jar, byte[] bytes) {
+    public OpenedPlugin load(Path jar, byte[] bytes) {
         String sha256 = sha256(bytes);
         integrity.verify(jar.getFileName().toString(), sha256);
         Path copy = privateCopy(bytes, sha256);
@@ -122,8 +119,7 @@ public final class PluginLoader {
         }
     }
 
-    private LoadedClassifier load(Path jar, String sha256, Path copy) {
-
+    private OpenedPlugin load(Path jar, String sha256, Path copy) {
         PluginManifest manifest;
         JsonNode card;
         try (JarFile jarFile = new JarFile(copy.toFile())) {
@@ -147,7 +143,7 @@ public final class PluginLoader {
                     + "' but the manifest's Plugin-Id is '" + manifest.id() + "'");
         }
         Limits limits;
-        java.util.Optional<PredictionCache.Settings> cacheSettings;
+        Optional<PredictionCache.Settings> cacheSettings;
         try {
             GatewayConfig.Classifiers operator = classifiers;
             limits = operator.limits(manifest.id(), config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits"));
@@ -192,13 +188,10 @@ public final class PluginLoader {
             }
             ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
             warm(classifier, info);
-            Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), limits, vertx,
-                    listeners.forClassifier(info.name(), info.version()));
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
-            return new LoadedClassifier(info, classifier, bulkhead, plugins, pluginId,
-                    JSON.writeValueAsBytes(info.metadata()), () -> releaseCopy(sha256),
-                    cacheSettings.map(s -> PredictionCache.create(info.version(), s)).orElse(null));
+            return new OpenedPlugin(info, classifier, plugins, pluginId, JSON.writeValueAsBytes(info.metadata()),
+                    cacheSettings.orElse(null), () -> releaseCopy(sha256));
         } catch (PluginLoadException e) {
             cleanUp(plugins, pluginId, classifier);
             throw e;
@@ -272,14 +265,6 @@ public final class PluginLoader {
         }
     }
 
-    /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
-    private final Map<String, Integer> copyUsers = new HashMap<>();
-
-    /** The private copies of jars that are in use now. */
-    public synchronized Set<String> copiesInUse() {
-        return Set.copyOf(copyUsers.keySet());
-    }
-
     private synchronized void releaseCopy(String sha256) {
         Integer users = copyUsers.merge(sha256, -1, Integer::sum);
         if (users != null && users <= 0) {
@@ -297,9 +282,14 @@ public final class PluginLoader {
         try {
             copyUsers.merge(sha256, 1, Integer::sum);
             if (!Files.exists(copy)) {
-                Path partial = Files.createTempFile(workDir, sha256, ".part");
-                Files.write(partial, bytes);
-                Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Path partial = Files.createTempFile(workDir, sha256, WorkDirectory.PARTIAL);
+                try {
+                    Files.write(partial, bytes);
+                    Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    // a failed copy (a full disk) leaves nothing behind for the next reload to trip on
+                    Files.deleteIfExists(partial);
+                }
             }
             return copy;
         } catch (IOException e) {
@@ -325,7 +315,8 @@ public final class PluginLoader {
         }
     }
 
-    static String sha256(byte[] bytes) {
+    /** The hex SHA-256 of a jar's bytes: its identity in the work directory, the lock file and the allowlist. */
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {

@@ -30,9 +30,15 @@ public record PluginLock(Map<String, String> digests) {
         digests = Collections.unmodifiableMap(new TreeMap<>(digests));
     }
 
-    /** Whether any jar is listed with this digest. */
-    public boolean allows(String sha256) {
-        return digests.containsValue(sha256.toLowerCase(java.util.Locale.ROOT));
+    /** Whether this jar file name is listed with exactly this digest. */
+    public boolean allows(String jar, String sha256) {
+        return sha256.toLowerCase(java.util.Locale.ROOT).equals(digests.get(jar));
+    }
+
+    /** The file names listed with this digest. */
+    public List<String> namesOf(String sha256) {
+        String digest = sha256.toLowerCase(java.util.Locale.ROOT);
+        return digests.entrySet().stream().filter(e -> e.getValue().equals(digest)).map(Map.Entry::getKey).toList();
     }
 
     /** The digest listed for a jar file name. */

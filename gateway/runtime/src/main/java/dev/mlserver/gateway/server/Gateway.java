@@ -9,12 +9,13 @@ import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
-import dev.mlserver.gateway.plugin.ClassifierRegistry;
-import dev.mlserver.gateway.plugin.ClassifierVersions;
-import dev.mlserver.gateway.plugin.PluginDirectory;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
+import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
-import dev.mlserver.gateway.plugin.PluginWatcher;
+import dev.mlserver.gateway.plugin.WorkDirectory;
+import dev.mlserver.gateway.registry.PluginWatcher;
+import dev.mlserver.gateway.registry.ClassifierVersions;
 import dev.mlserver.gateway.versions.ShadowMirror;
 import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.DeploymentOptions;
@@ -25,10 +26,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,7 +52,7 @@ public final class Gateway {
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
-    private final Path workDir;
+    private final WorkDirectory workDir;
     private final PluginDirectory directory;
     private final PluginLoader loader;
     private final Traffic traffic;
@@ -81,10 +78,10 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
-        this.workDir = workDir(config);
-        this.loader = new PluginLoader(config, workDir, vertx, GatewayVersion.current(), Routes.reservedNames(config), metrics,
+        this.workDir = WorkDirectory.open(config.plugins().workDir());
+        this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), Routes.reservedNames(config),
                 PluginIntegrity.create(config.plugins(), metrics));
-        this.registry = new ClassifierRegistry(loader, metrics);
+        this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
         this.traffic = Traffic.create(registry, config.classifiers());
         this.shadows = ShadowMirror.create(registry, traffic, metrics.registry());
@@ -284,6 +281,7 @@ public final class Gateway {
             }
             registry.closeAll(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             vertx.close().await();
+            workDir.close();
             LOG.info("mlserver stopped");
         } finally {
             stopped.complete(null);
@@ -298,19 +296,6 @@ public final class Gateway {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Path workDir(GatewayConfig config) {
-        try {
-            if (config.plugins().workDir() != null) {
-                return Files.createDirectories(config.plugins().workDir());
-            }
-            Path dir = Files.createTempDirectory("mlserver-plugins-");
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the plugin work directory: " + e.getMessage(), e);
         }
     }
 

@@ -1,9 +1,11 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.gateway.bulkhead.Bulkhead;
 import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.OpenedPlugin;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -15,22 +17,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One classifier version that is open and warmed: its plugin, its bulkhead, and the metadata its
- * responses carry. Retiring it lets its admitted predictions finish, then frees the native session,
- * the plugin, its class loader and its private copy of the jar.
+ * One classifier version being served: its opened plugin wrapped in its bulkhead and, when its
+ * {@code mlserver.yaml} asks for one, its prediction cache. Retiring it lets its admitted
+ * predictions finish, then closes the plugin (native session, class loader, private jar copy).
  */
 public final class LoadedClassifier {
     private static final Logger LOG = LoggerFactory.getLogger(LoadedClassifier.class);
 
+    private final OpenedPlugin plugin;
     private final ClassifierInfo info;
-    private final Classifier classifier;
     private final Bulkhead bulkhead;
-    private final SingleJarPluginManager plugins;
-    private final String pluginId;
-    private final byte[] metadataJson;
-    private final ObjectNode metadata;
     private final PredictionCache cache;
-    private final Runnable releaseCopy;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final AtomicBoolean retiring = new AtomicBoolean();
     /** Requests that resolved this version and have not ended; {@link #CLOSED} once retired and left by all. */
@@ -39,18 +36,11 @@ public final class LoadedClassifier {
 
     private static final int CLOSED = Integer.MIN_VALUE;
 
-    LoadedClassifier(ClassifierInfo info, Classifier classifier, Bulkhead bulkhead,
-                     SingleJarPluginManager plugins, String pluginId, byte[] metadataJson, Runnable releaseCopy,
-                     PredictionCache cache) {
-        this.cache = cache;
-        this.info = info;
-        this.classifier = classifier;
+    LoadedClassifier(OpenedPlugin plugin, Bulkhead bulkhead, PredictionCache cache) {
+        this.plugin = plugin;
+        this.info = plugin.info();
         this.bulkhead = bulkhead;
-        this.plugins = plugins;
-        this.pluginId = pluginId;
-        this.metadataJson = metadataJson;
-        this.metadata = info.metadata();
-        this.releaseCopy = releaseCopy;
+        this.cache = cache;
     }
 
     public ClassifierInfo info() {
@@ -58,7 +48,7 @@ public final class LoadedClassifier {
     }
 
     public Classifier classifier() {
-        return classifier;
+        return plugin.classifier();
     }
 
     public Bulkhead bulkhead() {
@@ -72,17 +62,17 @@ public final class LoadedClassifier {
 
     /** The response metadata block, serialised once. */
     public byte[] metadataJson() {
-        return metadataJson;
+        return plugin.metadataJson();
     }
 
     /** The response metadata block as a tree; do not modify. */
     public ObjectNode metadata() {
-        return metadata;
+        return plugin.metadata();
     }
 
     /** The class loader of its plugin; for leak checks. */
     public ClassLoader classLoader() {
-        return classifier.getClass().getClassLoader();
+        return plugin.classLoader();
     }
 
     /**
@@ -170,21 +160,7 @@ public final class LoadedClassifier {
 
     private void closeNow() {
         bulkhead.close();
-        ClassLoader previous = Thread.currentThread().getContextClassLoader();
-        try {
-            Thread.currentThread().setContextClassLoader(classLoader());
-            classifier.close();
-        } catch (RuntimeException e) {
-            LOG.warn("{} {}: close failed: {}", info.name(), info.version(), e.toString());
-        } finally {
-            Thread.currentThread().setContextClassLoader(previous);
-        }
-        try {
-            plugins.unloadPlugin(pluginId);
-        } catch (RuntimeException e) {
-            LOG.warn("{} {}: unload failed: {}", info.name(), info.version(), e.toString());
-        }
-        releaseCopy.run();
+        plugin.close();
         LOG.info("closed {} {} (sha256 {})", info.name(), info.version(), info.jarSha256().substring(0, 12));
     }
 }

@@ -1,5 +1,6 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
+import dev.mlserver.gateway.plugin.PluginLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,6 +1,7 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;

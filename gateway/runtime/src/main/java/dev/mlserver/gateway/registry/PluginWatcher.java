@@ -1,4 +1,4 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

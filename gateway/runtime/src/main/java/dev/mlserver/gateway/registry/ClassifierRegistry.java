@@ -1,6 +1,13 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
-import java.io.IOException;
+import dev.mlserver.gateway.bulkhead.Bulkhead;
+import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
+import dev.mlserver.gateway.plugin.OpenedPlugin;
+import dev.mlserver.gateway.plugin.PluginLoadException;
+import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.plugin.PluginManifest;
+import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,7 +25,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +49,7 @@ public final class ClassifierRegistry {
         return t;
     });
     private final PluginLoader loader;
+    private final Vertx vertx;
     private final Listener listener;
     private final CpuBudget budget;
     private volatile boolean initialLoadDone;
@@ -57,10 +64,17 @@ public final class ClassifierRegistry {
         default void closed(LoadedClassifier classifier) {}
 
         default void failed(String jar, String reason) {}
+
+        /** The listener of a classifier version's bulkhead (its metrics). */
+        default Bulkhead.Listener bulkhead(String name, String version) {
+            return Bulkhead.Listener.NONE;
+        }
     }
 
-    public ClassifierRegistry(PluginLoader loader, Listener listener) {
+    /** Loads jars with {@code loader} and runs each classifier's predictions in its bulkhead on {@code vertx}. */
+    public ClassifierRegistry(PluginLoader loader, Vertx vertx, Listener listener) {
         this.loader = loader;
+        this.vertx = vertx;
         this.listener = listener;
         this.budget = new CpuBudget(loader.onnx());
     }
@@ -144,17 +158,6 @@ public final class ClassifierRegistry {
         return initialLoadDone;
     }
 
-    /** Loads every {@code *.jar} in {@code dir}, in name order. Blocking. */
-    public void loadAll(Path dir) {
-        try {
-            for (Path jar : jars(dir)) {
-                load(jar);
-            }
-        } finally {
-            initialLoadDone = true;
-        }
-    }
-
     /** Marks the jars present at start as tried; readiness waits for this. */
     void initialLoadDone(boolean done) {
         initialLoadDone = done;
@@ -188,20 +191,20 @@ public final class ClassifierRegistry {
         PluginStatus before = statuses.get(file);
         statuses.put(file, new PluginStatus(file, before == null ? null : before.sha256(), PluginStatus.State.LOADING,
                 before == null ? null : before.classifier(), before == null ? null : before.version(), null, Instant.now()));
-        LoadedClassifier loaded;
+        OpenedPlugin opened;
         try {
-            loaded = loader.load(jar, bytes);
+            opened = loader.load(jar, bytes);
         } catch (PluginLoadException e) {
             return fail(file, PluginLoader.sha256(bytes), e.manifest().map(PluginManifest::id).orElse(null),
                     e.manifest().map(PluginManifest::version).orElse(null), e.getMessage());
         }
-        ClassifierInfo info = loaded.info();
+        ClassifierInfo info = opened.info();
         LoadedClassifier fromFile = servedFrom(file).orElse(null);
         LoadedClassifier sameVersion = find(info.name(), info.version()).orElse(null);
         if (sameVersion != null && sameVersion != fromFile) {
             String owner = sameVersion.info().jar().getFileName().toString();
             if (Files.exists(jar.resolveSibling(owner))) {
-                loaded.close(0);
+                opened.close();
                 return fail(file, info, info.name() + " " + info.version() + " is already served from " + owner
                         + "; one jar file per version: replace " + owner + " instead, or give this build a new version");
             }
@@ -211,9 +214,10 @@ public final class ClassifierRegistry {
         List<LoadedClassifier> others = serving().stream().filter(c -> c != fromFile && c != sameVersion).toList();
         Optional<String> overBudget = budget.check(info, others);
         if (overBudget.isPresent()) {
-            loaded.close(0);
+            opened.close();
             return fail(file, info, overBudget.get());
         }
+        LoadedClassifier loaded = serve(opened);
         serving.compute(info.name(), (name, versions) -> {
             ClassifierVersions next = versions == null
                     ? new ClassifierVersions(name, List.of(loaded), defaultPins.getOrDefault(name, ""))
@@ -237,6 +241,15 @@ public final class ClassifierRegistry {
     /** The version served from the jar file named {@code file}. */
     private Optional<LoadedClassifier> servedFrom(String file) {
         return serving().stream().filter(c -> c.info().jar().getFileName().toString().equals(file)).findFirst();
+    }
+
+    /** Wraps an opened plugin in its own bulkhead and, when it asks for one, its prediction cache. */
+    private LoadedClassifier serve(OpenedPlugin opened) {
+        ClassifierInfo info = opened.info();
+        Bulkhead bulkhead = Bulkhead.create(info.name() + "-" + info.version(), info.limits(), vertx,
+                listener.bulkhead(info.name(), info.version()));
+        return new LoadedClassifier(opened, bulkhead,
+                opened.cache().map(settings -> PredictionCache.create(info.version(), settings)).orElse(null));
     }
 
     /**
@@ -312,18 +325,5 @@ public final class ClassifierRegistry {
         statuses.put(file, status);
         listener.failed(file, reason);
         return status;
-    }
-
-    private static List<Path> jars(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            LOG.warn("plugins directory {} does not exist; serving no classifiers", dir.toAbsolutePath());
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".jar") && Files.isRegularFile(p)).sorted().toList();
-        } catch (IOException e) {
-            LOG.error("cannot list {}: {}", dir, e.toString());
-            return List.of();
-        }
     }
 }

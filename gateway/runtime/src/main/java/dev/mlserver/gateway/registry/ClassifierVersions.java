@@ -1,4 +1,4 @@
-package dev.mlserver.gateway.plugin;
+package dev.mlserver.gateway.registry;
 
 import java.util.ArrayList;
 import java.util.Comparator;
