@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.ClassifierContext;
 import dev.mlserver.api.Description;
-import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
@@ -39,14 +38,10 @@ import java.util.Map;
 
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
-        String[] texts = new String[instances.size()];
+        String[] texts = Text.all(instances, maxChars);
         for (int i = 0; i < texts.length; i++) {
-            try {
-                // the model was trained on lower-cased text; ONNX Runtime's native strings take no NUL or emoji
-                texts[i] = Text.forNative(Text.of(instances.get(i), maxChars).toLowerCase(Locale.ROOT));
-            } catch (InvalidInputException e) {
-                throw texts.length == 1 ? e : e.at(i);
-            }
+            // the model was trained on lower-cased text; ONNX Runtime's native strings take no NUL or emoji
+            texts[i] = Text.forNative(texts[i].toLowerCase(Locale.ROOT));
         }
         float[][] probabilities = model.runFloats(Map.of("text", Tensors.strings(texts, texts.length)), "probabilities");
         return Prediction.all(labels, probabilities);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.InvalidInputException;
+import java.util.List;
 
 /** Text instances: {@code {"text": "..."}} or a bare string. */
 public final class Text {
@@ -29,6 +30,22 @@ public final class Text {
             throw new InvalidInputException("'text' is longer than " + maxChars + " characters");
         }
         return value;
+    }
+
+    /**
+     * The text of every instance of a batch, in order, each checked as {@link #of} does; a
+     * refusal in a batch of several names the instance's position ({@code instance 2: ...}).
+     */
+    public static String[] all(List<JsonNode> instances, int maxChars) {
+        String[] texts = new String[instances.size()];
+        for (int i = 0; i < texts.length; i++) {
+            try {
+                texts[i] = of(instances.get(i), maxChars);
+            } catch (InvalidInputException e) {
+                throw texts.length == 1 ? e : e.at(i);
+            }
+        }
+        return texts;
     }
 
     /** Whether {@code text} holds only white space, counting Unicode spaces such as U+00A0 and U+3000. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.ClassifierContext;
 import dev.mlserver.api.Description;
-import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
@@ -54,14 +53,7 @@ public class EncoderHeadClassifier implements Classifier {
 
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
-        String[] texts = new String[instances.size()];
-        for (int i = 0; i < texts.length; i++) {
-            try {
-                texts[i] = Text.of(instances.get(i), Text.DEFAULT_MAX_CHARS);
-            } catch (InvalidInputException e) {
-                throw instances.size() == 1 ? e : e.at(i);
-            }
-        }
+        String[] texts = Text.all(instances, Text.DEFAULT_MAX_CHARS);
         float[][] embeddings = new float[texts.length][];
         for (int i = 0; i < texts.length; i++) {
             embeddings[i] = encoder.embed(texts[i]);

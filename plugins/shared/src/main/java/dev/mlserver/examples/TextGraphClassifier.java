@@ -6,7 +6,6 @@ import dev.mlserver.api.Classifier;
 import dev.mlserver.api.ClassifierContext;
 import dev.mlserver.api.ClassifierException;
 import dev.mlserver.api.Description;
-import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
@@ -55,13 +54,9 @@ public class TextGraphClassifier implements Classifier {
 
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
-        String[] texts = new String[instances.size()];
+        String[] texts = Text.all(instances, Text.DEFAULT_MAX_CHARS);
         for (int i = 0; i < texts.length; i++) {
-            try {
-                texts[i] = modelInput(Text.of(instances.get(i), Text.DEFAULT_MAX_CHARS), maxChars);
-            } catch (InvalidInputException e) {
-                throw instances.size() == 1 ? e : e.at(i);
-            }
+            texts[i] = modelInput(texts[i], maxChars);
         }
         float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.strings(texts, texts.length)), outputName);
         return Prediction.all(labels, probabilities);

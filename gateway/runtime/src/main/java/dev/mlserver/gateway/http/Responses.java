@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 
 /** Writes response bodies: streamed straight to bytes, the metadata block pre-serialised. */
 final class Responses {
@@ -21,20 +20,11 @@ final class Responses {
 
     private Responses() {}
 
-    /** A prediction response; {@code "cached": true} is added only when the cache gave every answer. */
     /**
-     * A model's float32 probability as its shortest float form (0.9498, not the double widening
-     * 0.9497998952865601); a true double as itself.
+     * A prediction response; {@code "cached": true} is added only when the cache gave every
+     * answer. Probabilities are float32 and written in their shortest float form (0.9498, not the
+     * double widening 0.9497998952865601).
      */
-    private static void writeProbability(JsonGenerator g, double value) throws IOException {
-        float narrow = (float) value;
-        if (narrow == value) {
-            g.writeNumber(narrow);
-        } else {
-            g.writeNumber(value);
-        }
-    }
-
     static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs,
                               boolean cached) {
         ByteArrayBuilder out = new ByteArrayBuilder(256 + metadataJson.length);
@@ -45,9 +35,10 @@ final class Responses {
             for (Prediction p : predictions) {
                 if (probabilities) {
                     g.writeStartObject();
-                    for (Map.Entry<String, Double> e : p.probabilities().entrySet()) {
-                        g.writeFieldName(e.getKey());
-                        writeProbability(g, e.getValue());
+                    List<String> labels = p.labels();
+                    for (int i = 0; i < labels.size(); i++) {
+                        g.writeFieldName(labels.get(i));
+                        g.writeNumber(p.probability(i));
                     }
                     g.writeEndObject();
                 } else {

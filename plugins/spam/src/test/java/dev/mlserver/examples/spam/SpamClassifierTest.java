@@ -24,14 +24,14 @@ class SpamClassifierTest extends TextInputContract {
     void anObviousSpamMailIsSpam() {
         Prediction p = predict(SPAM);
         assertThat(p.label()).isEqualTo("spam");
-        assertThat(p.probabilities().get("spam")).isGreaterThan(0.9);
+        assertThat(p.probability("spam")).isGreaterThan(0.9f);
     }
 
     @Test
     void anOrdinaryWorkMailIsHam() {
         Prediction p = predict(HAM);
         assertThat(p.label()).isEqualTo("ham");
-        assertThat(p.probabilities().get("ham")).isGreaterThan(0.9);
+        assertThat(p.probability("ham")).isGreaterThan(0.9f);
     }
 
     @Test
