@@ -10,12 +10,10 @@ import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -155,15 +153,25 @@ public final class ShadowMirror {
                 return;
             }
             agree &= a.label().equals(b.label());
-            Set<String> labels = new HashSet<>(a.probabilities().keySet());
-            labels.addAll(b.probabilities().keySet());
-            for (String label : labels) {
-                double d = Math.abs(a.probabilities().getOrDefault(label, 0.0) - b.probabilities().getOrDefault(label, 0.0));
-                largest = Math.max(largest, d);
-            }
+            largest = Math.max(largest, largestDifference(a, b));
         }
         stats.difference.record(largest);
         stats.count(agree ? Outcome.AGREE : Outcome.DISAGREE);
+    }
+
+    /** The largest difference of one label's probability; a label only one of them has counts as 0 in the other. */
+    static double largestDifference(Prediction a, Prediction b) {
+        double largest = 0;
+        for (int i = 0; i < a.size(); i++) {
+            int j = b.labels().indexOf(a.labels().get(i));
+            largest = Math.max(largest, Math.abs(a.probability(i) - (j < 0 ? 0 : b.probability(j))));
+        }
+        for (int j = 0; j < b.size(); j++) {
+            if (!a.labels().contains(b.labels().get(j))) {
+                largest = Math.max(largest, b.probability(j));
+            }
+        }
+        return largest;
     }
 
     private Comparisons comparisons(Pair pair) {
