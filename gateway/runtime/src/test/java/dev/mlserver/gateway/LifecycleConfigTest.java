@@ -32,6 +32,7 @@ class LifecycleConfigTest {
                   watch: false
                   watch_interval_ms: 2000
                   settle_ms: 3000
+                  load_timeout_ms: 7000
                 admin:
                   enabled: true
                 shutdown:
@@ -39,7 +40,7 @@ class LifecycleConfigTest {
                   drain_timeout_ms: 20000
                 """, "prod.yaml");
 
-        assertThat(config.lifecycle()).isEqualTo(new GatewayConfig.Lifecycle(false, 2000, 3000, true, 5000, 20_000));
+        assertThat(config.lifecycle()).isEqualTo(new GatewayConfig.Lifecycle(false, 2000, 3000, true, 5000, 20_000, 7000));
     }
 
     @Test

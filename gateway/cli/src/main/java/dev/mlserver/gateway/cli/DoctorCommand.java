@@ -14,6 +14,7 @@ import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.OpenedPlugin;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginLoader;
+import dev.mlserver.gateway.registry.CpuBudget;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -181,6 +182,7 @@ final class DoctorCommand implements Callable<Integer> {
             return;
         }
         Map<String, String> owners = new HashMap<>();
+        List<ClassifierInfo> served = new ArrayList<>();
         try {
             PluginLoader loader = PluginLoader.standalone(cfg, work, GatewayVersion.current(), Routes.reservedNames(cfg));
             for (Path jar : jars) {
@@ -199,6 +201,7 @@ final class DoctorCommand implements Callable<Integer> {
                                 + "; the gateway serves the first and refuses this one",
                                 "keep one jar per classifier in the plugins directory");
                     } else {
+                        served.add(info);
                         add("plugin " + file, Result.OK, info.name() + " " + info.version() + " (commit "
                                 + Objects.requireNonNullElse(info.gitCommit(), "unknown") + ", tag "
                                 + Objects.requireNonNullElse(info.gitTag(), "none") + ") opens and warms up in " + ms + " ms", null);
@@ -208,8 +211,23 @@ final class DoctorCommand implements Callable<Integer> {
                             "rebuild or remove this jar; `serve` would mark it failed with this reason and go on without it");
                 }
             }
+            cpuBudget(cfg.onnx(), served);
         } finally {
             deleteQuietly(work);
+        }
+    }
+
+    /** The CPU budget of the classifiers that would serve, as serve checks it. */
+    private void cpuBudget(GatewayConfig.Onnx onnx, List<ClassifierInfo> served) {
+        int predictions = served.stream().mapToInt(c -> c.limits().maxConcurrentPredictions()).sum();
+        Optional<String> advice = CpuBudget.advice(onnx, served);
+        if (advice.isPresent()) {
+            add("cpu budget", onnx.cpuBudget() == GatewayConfig.CpuBudgetMode.REFUSE ? Result.FAIL : Result.WARN,
+                    advice.get(), "set onnx.intra_op_threads as advised in the gateway config");
+        } else {
+            add("cpu budget", Result.OK, predictions + " prediction(s) may run at once on " + onnx.cores()
+                    + " core(s), each on " + onnx.intraOpThreads() + " ONNX thread(s)"
+                    + (onnx.cpuBudget() == GatewayConfig.CpuBudgetMode.OFF ? " (onnx.cpu_budget: off)" : ""), null);
         }
     }
 

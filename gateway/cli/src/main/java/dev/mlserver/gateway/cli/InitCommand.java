@@ -3,6 +3,7 @@ package dev.mlserver.gateway.cli;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.plugin.PluginManifest;
+import dev.mlserver.gateway.repo.ModelScaffold;
 import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Scaffold;
 import dev.mlserver.gateway.repo.TagFormat;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  ml_server init my-classifier                        # one tabular classifier named my-classifier",
             "  ml_server init reviews --text --classifier sentiment --classifier spam --classifier topic",
-            "  ml_server init family --classifier iris --tag-format path   # tags like classifiers/iris/v0.1.0"})
+            "  ml_server init family --classifier iris --tag-format path   # tags like classifiers/iris/v0.1.0",
+            "  ml_server init iris --from-model model.onnx --labels setosa,versicolor,virginica   # no Java: see package",
+            "  ml_server init reviews --from-model onnx/model.onnx --tokenizer onnx/tokenizer.json"})
 final class InitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -71,8 +74,31 @@ final class InitCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--from-model", paramLabel = "MODEL.onnx",
+            description = "write a model-only classifier directory from an ONNX model instead (no Java, no Maven): "
+                    + "DIR/mlserver.yaml from the model's signature, and the model, its tokenizer.json and config.json copied")
+    Path fromModel;
+
+    @Option(names = "--tokenizer", paramLabel = "tokenizer.json",
+            description = "with --from-model: the text model's HuggingFace tokenizer.json (default: the one beside the model)")
+    Path tokenizer;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "with --from-model: the classifier's name (default: from DIR)")
+    String name;
+
+    @Option(names = "--labels", paramLabel = "a,b,...", split = ",",
+            description = "with --from-model: the class names, in the order of the model's probabilities")
+    List<String> labels = new ArrayList<>();
+
     @Override
     public Integer call() {
+        if (fromModel != null) {
+            return FromModel.run(spec, new ModelScaffold.Request(dir, fromModel, Optional.ofNullable(tokenizer),
+                    Optional.ofNullable(name), labels));
+        }
+        if (tokenizer != null || name != null || !labels.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--tokenizer, --name and --labels go with --from-model");
+        }
         List<String> names = names();
         if (groupId != null && !groupId.matches("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*")) {
             throw new ParameterException(spec.commandLine(), "--group-id must be a dotted lowercase Java package such as com.acme.ml, got '" + groupId + "'");

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {ServeCommand.class, InitCommand.class, ValidateCommand.class, ListCommand.class,
             VersionCommand.class, BumpCommand.class, TagsCommand.class,
             BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
-            TestCommand.class, StatusCommand.class, DoctorCommand.class,
+            TestCommand.class, StatusCommand.class, DoctorCommand.class, PackageCommand.class,
             LockCommand.class, EncryptArtifactCommand.class, CommandLine.HelpCommand.class})
 public final class MlServer {
     public static void main(String[] args) {

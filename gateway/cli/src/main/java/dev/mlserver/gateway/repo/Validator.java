@@ -86,6 +86,9 @@ public final class Validator implements AutoCloseable {
         } else if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("mlserver.yaml"))
                 && Files.isRegularFile(path.resolve("pom.xml"))) {
             module(path.toAbsolutePath(), path);
+        } else if (ModelDir.is(path)) {
+            String name = ModelDir.check(path, path.toString(), reserved, problems::add);
+            checked.add((name == null ? "?" : name) + " (" + path + ")");
         } else if (Files.isDirectory(path) && !Files.exists(path.resolve("pom.xml")) && !jarsIn(path).isEmpty()) {
             jarsIn(path).forEach(this::jar);
         } else if (Files.isDirectory(path)) {
@@ -256,11 +259,45 @@ public final class Validator implements AutoCloseable {
         if (id == null || version == null) {
             return;
         }
+        if (card != null && modelOnly(jar)) {
+            // every problem of the model at once, each with its key; the load below would stop at the first
+            int before = problems.size();
+            ModelDir.model(jarArtifacts(jar), card, yamlName, problems::add);
+            if (problems.subList(before, problems.size()).stream().anyMatch(p -> p.severity() == Problem.Severity.ERROR)) {
+                return;
+            }
+        }
         try {
             loader().load(jar).close();
         } catch (PluginLoadException e) {
             problems.add(Problem.error(shown, "", "the gateway cannot serve it: " + e.getMessage()));
         }
+    }
+
+    private static boolean modelOnly(Path jar) {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            return file.getEntry("META-INF/extensions.idx") == null
+                    && file.getEntry("META-INF/services/" + dev.mlserver.api.Classifier.class.getName()) == null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The {@code artifacts/} of a jar, read whole (a model-only jar holds no encrypted artifact). */
+    private static dev.mlserver.api.generic.ModelFiles jarArtifacts(Path jar) {
+        return name -> {
+            try (JarFile file = new JarFile(jar.toFile())) {
+                ZipEntry entry = file.getEntry("artifacts/" + name);
+                if (entry == null || name.contains("..")) {
+                    return Optional.empty();
+                }
+                try (InputStream in = file.getInputStream(entry)) {
+                    return Optional.of(in.readAllBytes());
+                }
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        };
     }
 
     private PluginLoader loader() {

@@ -57,6 +57,8 @@ public final class Bulkhead {
     private final long sweepMillis;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private final AtomicInteger queued = new AtomicInteger();
+    /** Slots held by predictions that overran {@code timeout_ms} and have not returned. */
+    private final AtomicInteger overruns = new AtomicInteger();
     private final Queue<Waiter<?>> waiting = new ConcurrentLinkedQueue<>();
     private final Listener listener;
     private volatile boolean closed;
@@ -107,6 +109,19 @@ public final class Bulkhead {
     /** Predictions holding a slot now, including timed-out ones whose native call has not returned. */
     public int running() {
         return running.get();
+    }
+
+    /** Slots held now by predictions that overran {@code timeout_ms} and have not returned. */
+    public int overrunning() {
+        return overruns.get();
+    }
+
+    /**
+     * True when every slot is held by a prediction that overran {@code timeout_ms}: nothing
+     * admitted can run until one of them returns, so the classifier is not ready.
+     */
+    public boolean stuck() {
+        return overruns.get() >= limits.maxConcurrentPredictions();
     }
 
     /** Predictions waiting for a slot now. */
@@ -201,6 +216,16 @@ public final class Bulkhead {
         }
     }
 
+    /**
+     * Gives up on the predictions still running: waiters are refused, the worker threads are
+     * interrupted and left to end on their own. Returns how many were still running.
+     */
+    public int abandon() {
+        close();
+        workers.shutdownNow();
+        return running.get();
+    }
+
     /** Waits up to {@code millis} for the worker threads to finish; true when they did. */
     public boolean awaitTermination(long millis) throws InterruptedException {
         return workers.awaitTermination(millis, TimeUnit.MILLISECONDS);
@@ -267,6 +292,9 @@ public final class Bulkhead {
 
     /** A prediction has returned (or could not start): its slot and its admission end. */
     private void release(Waiter<?> waiter) {
+        if (waiter.run.getAndSet(Waiter.RETURNED) == Waiter.OVERRAN) {
+            overruns.decrementAndGet();
+        }
         slots.set(waiter.cell, null);
         running.decrementAndGet();
         drain();
@@ -290,8 +318,12 @@ public final class Bulkhead {
         long runLimit = TimeUnit.MILLISECONDS.toNanos(limits.timeoutMs());
         for (int i = 0; i < slots.length(); i++) {
             Waiter<?> w = slots.get(i);
-            if (w != null && now - w.started >= runLimit && w.fail(GatewayException.timeout(limits.timeoutMs()))) {
-                listener.timedOut();
+            // counted as an overrun before its caller hears of the timeout (release() uncounts it)
+            if (w != null && now - w.started >= runLimit && w.run.compareAndSet(Waiter.RUNNING, Waiter.OVERRAN)) {
+                overruns.incrementAndGet();
+                if (w.fail(GatewayException.timeout(limits.timeoutMs()))) {
+                    listener.timedOut();
+                }
             }
         }
         long queueLimit = TimeUnit.MILLISECONDS.toNanos(limits.queueTimeoutMs());
@@ -336,6 +368,11 @@ public final class Bulkhead {
         /** When it got its slot, and which cell of {@link #slots} it holds; -1 before. */
         volatile long started;
         volatile int cell = -1;
+        static final int RUNNING = 0;
+        static final int OVERRAN = 1;
+        static final int RETURNED = 2;
+        /** RUNNING, then OVERRAN when failed by its timeout (its slot counts in {@link #overruns}), then RETURNED. */
+        final AtomicInteger run = new AtomicInteger(RUNNING);
 
         Waiter(Callable<T> task, Context context, long enqueued) {
             this.task = task;

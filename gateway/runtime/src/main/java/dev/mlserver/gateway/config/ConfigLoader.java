@@ -92,6 +92,7 @@ public final class ConfigLoader {
         boolean watch = plugins.bool("watch", GatewayConfig.Lifecycle.DEFAULT_WATCH);
         long watchIntervalMs = plugins.longValue("watch_interval_ms", GatewayConfig.Lifecycle.DEFAULT_WATCH_INTERVAL_MS);
         long settleMs = plugins.longValue("settle_ms", GatewayConfig.Lifecycle.DEFAULT_SETTLE_MS);
+        long loadTimeoutMs = plugins.longValue("load_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_LOAD_TIMEOUT_MS);
         plugins.rejectUnknown();
 
         Yaml.Node limits = root.child("limits");
@@ -128,7 +129,7 @@ public final class ConfigLoader {
         Yaml.Node shutdown = root.child("shutdown");
         GatewayConfig.Lifecycle lifecycle = new GatewayConfig.Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled,
                 shutdown.longValue("grace_period_ms", GatewayConfig.Lifecycle.DEFAULT_GRACE_PERIOD_MS),
-                shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS));
+                shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
         shutdown.rejectUnknown();
 
         Yaml.Node classifiers = root.child("classifiers");

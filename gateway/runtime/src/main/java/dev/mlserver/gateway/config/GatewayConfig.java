@@ -229,16 +229,17 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
      * @param drainTimeoutMs after the grace period, how long running requests get to finish
      */
     public record Lifecycle(boolean watch, long watchIntervalMs, long settleMs, boolean adminEnabled,
-                            long gracePeriodMs, long drainTimeoutMs) {
+                            long gracePeriodMs, long drainTimeoutMs, long loadTimeoutMs) {
         public static final boolean DEFAULT_WATCH = true;
         public static final long DEFAULT_WATCH_INTERVAL_MS = 500;
         public static final long DEFAULT_SETTLE_MS = 1000;
         public static final boolean DEFAULT_ADMIN_ENABLED = false;
         public static final long DEFAULT_GRACE_PERIOD_MS = 0;
         public static final long DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+        public static final long DEFAULT_LOAD_TIMEOUT_MS = 60_000;
 
         public static final Lifecycle DEFAULTS = new Lifecycle(DEFAULT_WATCH, DEFAULT_WATCH_INTERVAL_MS, DEFAULT_SETTLE_MS,
-                DEFAULT_ADMIN_ENABLED, DEFAULT_GRACE_PERIOD_MS, DEFAULT_DRAIN_TIMEOUT_MS);
+                DEFAULT_ADMIN_ENABLED, DEFAULT_GRACE_PERIOD_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LOAD_TIMEOUT_MS);
 
         public Lifecycle {
             if (watchIntervalMs < 10) {
@@ -250,10 +251,13 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             if (gracePeriodMs < 0 || drainTimeoutMs < 0) {
                 throw new ConfigException("shutdown.grace_period_ms and shutdown.drain_timeout_ms must be 0 or more");
             }
+            if (loadTimeoutMs < 1) {
+                throw new ConfigException("plugins.load_timeout_ms must be at least 1");
+            }
         }
 
         public Lifecycle withWatch(boolean watch) {
-            return new Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled, gracePeriodMs, drainTimeoutMs);
+            return new Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled, gracePeriodMs, drainTimeoutMs, loadTimeoutMs);
         }
     }
 

@@ -90,6 +90,9 @@ public final class AdminRoutes {
         ArrayNode retiring = out.putArray("retiring");
         List<LoadedClassifier> draining = registry.retiring();
         draining.forEach(c -> retiring.add(version(c).put("classifier", c.info().name())));
+        // loads abandoned at their deadline and predictions of retired versions that never returned
+        out.put("abandoned_threads", registry.abandonedThreads());
+        out.put("load_timeout_ms", config.lifecycle().loadTimeoutMs());
         return out;
     }
 

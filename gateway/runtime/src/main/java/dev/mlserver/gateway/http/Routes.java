@@ -246,11 +246,23 @@ public final class Routes {
         boolean loaded = registry.initialLoadDone();
         boolean draining = this.draining.getAsBoolean();
         int serving = registry.classifiers().size();
-        boolean ready = loaded && !draining && serving > 0;
+        List<LoadedClassifier> notReady = registry.notReady();
+        boolean ready = loaded && !draining && serving > 0 && notReady.isEmpty();
         ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("status", ready ? "ready" : draining ? "draining" : loaded ? "no_classifiers" : "loading");
+        out.put("status", ready ? "ready" : draining ? "draining" : !loaded ? "loading"
+                : serving == 0 ? "no_classifiers" : "classifiers_not_ready");
         out.put("classifiers", serving);
         out.put("failed_plugins", registry.statuses().stream().filter(s -> s.state() == PluginStatus.State.FAILED).count());
+        List<PluginStatus> pending = registry.pending();
+        if (!pending.isEmpty()) {
+            ArrayNode loading = out.putArray("loading");
+            pending.forEach(p -> loading.addObject().put("jar", p.jar()).put("reason", p.reason()));
+        }
+        if (!notReady.isEmpty()) {
+            ArrayNode stuck = out.putArray("not_ready");
+            notReady.forEach(c -> stuck.addObject().put("classifier", c.info().name()).put("version", c.info().version())
+                    .put("reason", notReadyReason(c)));
+        }
         Responses.send(ctx.response(), ready ? 200 : 503, Responses.json(out));
     }
 
@@ -260,8 +272,17 @@ public final class Routes {
             ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
             return;
         }
+        if (classifier.bulkhead().stuck()) {
+            ctx.fail(new GatewayException(ErrorCode.CLASSIFIER_NOT_READY, notReadyReason(classifier), 1, null));
+            return;
+        }
         ok(ctx, Json.MAPPER.createObjectNode().put("status", "ready")
                 .put("classifier", classifier.info().name()).put("version", classifier.info().version()));
+    }
+
+    private static String notReadyReason(LoadedClassifier c) {
+        return "all " + c.bulkhead().limits().maxConcurrentPredictions() + " prediction slot(s) are held by predictions that overran "
+                + c.bulkhead().limits().timeoutMs() + " ms and have not returned";
     }
 
     private static void ok(RoutingContext ctx, Object body) {

@@ -62,7 +62,7 @@ public final class OpenedPlugin implements AutoCloseable {
         return Optional.ofNullable(cache);
     }
 
-    /** The class loader of its plugin. */
+    /** The class loader of its plugin; the gateway's for a model-only plugin, served by the generic classifier. */
     public ClassLoader classLoader() {
         return classifier.getClass().getClassLoader();
     }
@@ -83,7 +83,9 @@ public final class OpenedPlugin implements AutoCloseable {
             Thread.currentThread().setContextClassLoader(previous);
         }
         try {
-            plugins.unloadPlugin(pluginId);
+            if (plugins != null) {
+                plugins.unloadPlugin(pluginId);
+            }
         } catch (RuntimeException e) {
             LOG.warn("{} {}: unload failed: {}", info.name(), info.version(), e.toString());
         }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
+import dev.mlserver.api.generic.OnnxClassifier;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -41,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class PluginLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PluginLoader.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The model a model-only jar's generic classifier opens unless its mlserver.yaml names another. */
+    private static final String GENERIC_MODEL = "model.onnx";
 
     private final GatewayConfig config;
     private final Path workDir;
@@ -88,6 +91,11 @@ public final class PluginLoader {
         return config.onnx();
     }
 
+    /** How long loads may take and versions may drain. */
+    public GatewayConfig.Lifecycle lifecycle() {
+        return config.lifecycle();
+    }
+
     /** Loads, opens and warms the classifier in {@code jar}. Blocking. */
     public OpenedPlugin load(Path jar) {
         return load(jar, read(jar));
@@ -122,6 +130,7 @@ public final class PluginLoader {
     private OpenedPlugin load(Path jar, String sha256, Path copy) {
         PluginManifest manifest;
         JsonNode card;
+        boolean modelOnly;
         try (JarFile jarFile = new JarFile(copy.toFile())) {
             if (jarFile.getManifest() == null) {
                 throw new PluginLoadException("not a plugin jar: it has no manifest");
@@ -129,10 +138,13 @@ public final class PluginLoader {
             manifest = PluginManifest.read(jarFile.getManifest());
             card = readCard(jarFile);
             // PF4J would fall back to the gateway's class path for a missing index
-            if (jarFile.getEntry("META-INF/extensions.idx") == null
-                    && jarFile.getEntry("META-INF/services/" + Classifier.class.getName()) == null) {
-                throw new PluginLoadException("the jar declares no Classifier extension: annotate the class with"
-                        + " @Extension and compile it with PF4J on the class path (META-INF/extensions.idx is missing)");
+            modelOnly = jarFile.getEntry("META-INF/extensions.idx") == null
+                    && jarFile.getEntry("META-INF/services/" + Classifier.class.getName()) == null;
+            String model = "artifacts/" + card.path("model").asText(GENERIC_MODEL);
+            if (modelOnly && jarFile.getEntry(model) == null && jarFile.getEntry(model + ".enc") == null) {
+                throw new PluginLoadException("the jar declares no Classifier extension and has no " + model
+                        + " for the generic classifier: annotate the class with @Extension and compile it with PF4J on"
+                        + " the class path (META-INF/extensions.idx is missing), or package a model with ml_server package");
             }
         } catch (IOException e) {
             throw new PluginLoadException("not a readable jar: " + e.getMessage(), e);
@@ -155,10 +167,14 @@ public final class PluginLoader {
             throw new PluginLoadException(e.getMessage(), e);
         }
 
+        if (modelOnly) {
+            return loadModelOnly(jar, sha256, copy, manifest, card, limits, cacheSettings);
+        }
         SingleJarPluginManager plugins = new SingleJarPluginManager(workDir, gatewayVersion);
         String pluginId = null;
         Classifier classifier = null;
         try {
+            LoadStep.enter("the plugin's constructor");
             pluginId = plugins.loadPlugin(copy);
             if (pluginId == null) {
                 throw new PluginLoadException("PF4J could not load the jar");
@@ -181,12 +197,15 @@ public final class PluginLoader {
             Thread.currentThread().setContextClassLoader(wrapper.getPluginClassLoader());
             Description description;
             try {
+                LoadStep.enter("open()");
                 classifier.open(context);
+                LoadStep.enter("describe()");
                 description = classifier.describe();
             } finally {
                 Thread.currentThread().setContextClassLoader(previous);
             }
             ClassifierInfo info = info(manifest, card, description, limits, sha256, jar);
+            LoadStep.enter("the warm-up prediction");
             warm(classifier, info);
             LOG.info("loaded {} {} from {} (sha256 {}, commit {}, tag {})", info.name(), info.version(),
                     jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
@@ -197,6 +216,32 @@ public final class PluginLoader {
             throw e;
         } catch (Exception | LinkageError e) {
             cleanUp(plugins, pluginId, classifier);
+            throw new PluginLoadException(describe(e), e);
+        }
+    }
+
+    /**
+     * A model-only jar (no classes: an ONNX model and its mlserver.yaml) is served by the platform's
+     * generic classifier, from the gateway's class loader: no plugin class loader is made.
+     */
+    private OpenedPlugin loadModelOnly(Path jar, String sha256, Path copy, PluginManifest manifest, JsonNode card,
+                                       Limits limits, Optional<PredictionCache.Settings> cacheSettings) {
+        Classifier classifier = new OnnxClassifier();
+        try {
+            JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
+                    config.security().artifactKey(manifest.id()).orElse(null));
+            classifier.open(context);
+            ClassifierInfo info = info(manifest, card, classifier.describe(), limits, sha256, jar);
+            warm(classifier, info);
+            LOG.info("loaded {} {} from {} with the generic ONNX classifier (sha256 {}, commit {}, tag {})", info.name(),
+                    info.version(), jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
+            return new OpenedPlugin(info, classifier, null, null, JSON.writeValueAsBytes(info.metadata()),
+                    cacheSettings.orElse(null), () -> releaseCopy(sha256));
+        } catch (PluginLoadException e) {
+            cleanUp(null, null, classifier);
+            throw e;
+        } catch (Exception | LinkageError e) {
+            cleanUp(null, null, classifier);
             throw new PluginLoadException(describe(e), e);
         }
     }
@@ -306,7 +351,7 @@ public final class PluginLoader {
                 LOG.debug("close after failed load: {}", e.toString());
             }
         }
-        if (pluginId != null) {
+        if (plugins != null && pluginId != null) {
             try {
                 plugins.unloadPlugin(pluginId);
             } catch (RuntimeException e) {

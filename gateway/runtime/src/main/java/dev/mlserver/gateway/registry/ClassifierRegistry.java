@@ -21,7 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,12 +43,15 @@ public final class ClassifierRegistry {
     private volatile Map<String, String> defaultPins = Map.of();
     private final Map<String, PluginStatus> statuses = new ConcurrentHashMap<>();
     private final Set<LoadedClassifier> retiring = ConcurrentHashMap.newKeySet();
-    private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService closer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "mlserver-retire");
         t.setDaemon(true);
         return t;
     });
     private final PluginLoader loader;
+    private final PluginLoads loads;
+    /** Retired versions whose predictions never returned: their threads were abandoned at the end of the grace. */
+    private final Set<LoadedClassifier> abandoned = ConcurrentHashMap.newKeySet();
     private final Vertx vertx;
     private final Listener listener;
     private final CpuBudget budget;
@@ -77,6 +80,7 @@ public final class ClassifierRegistry {
         this.vertx = vertx;
         this.listener = listener;
         this.budget = new CpuBudget(loader.onnx());
+        this.loads = new PluginLoads(loader.lifecycle().loadTimeoutMs());
     }
 
     /** The default version of {@code name}. */
@@ -148,9 +152,40 @@ public final class ClassifierRegistry {
         serving.replaceAll((name, versions) -> versions.withPinnedDefault(pins.getOrDefault(name, "")));
     }
 
-    /** Every jar seen, by file name. */
+    /**
+     * Every jar seen, by file name; a jar being loaded is {@code loading}, its reason naming the
+     * step that runs and for how long.
+     */
     public List<PluginStatus> statuses() {
-        return statuses.values().stream().sorted(Comparator.comparing(PluginStatus::jar)).toList();
+        Map<String, PluginStatus> all = new java.util.TreeMap<>(statuses);
+        for (PluginStatus p : loads.pending()) {
+            PluginStatus known = all.get(p.jar());
+            all.put(p.jar(), known == null ? p : new PluginStatus(p.jar(), known.sha256(), p.state(), known.classifier(),
+                    known.version(), p.reason(), p.since()));
+        }
+        return List.copyOf(all.values());
+    }
+
+    /** The jars being loaded now, with the step each is in. */
+    public List<PluginStatus> pending() {
+        return statuses().stream().filter(s -> s.state() == PluginStatus.State.LOADING).toList();
+    }
+
+    /**
+     * Serving versions that cannot answer: every one of their slots is held by a prediction that
+     * overran {@code timeout_ms} and has not returned.
+     */
+    public List<LoadedClassifier> notReady() {
+        return serving().stream().filter(c -> c.bulkhead().stuck()).toList();
+    }
+
+    /**
+     * Threads left running by the gateway: loads abandoned at their deadline and predictions of
+     * retired versions that never returned, until they end.
+     */
+    public int abandonedThreads() {
+        abandoned.removeIf(c -> c.closed().isDone());
+        return loads.abandonedThreads() + abandoned.stream().mapToInt(c -> c.bulkhead().running()).sum();
     }
 
     /** True once the jars present at start have all been tried. */
@@ -160,7 +195,11 @@ public final class ClassifierRegistry {
 
     /** Marks the jars present at start as tried; readiness waits for this. */
     void initialLoadDone(boolean done) {
-        initialLoadDone = done;
+        synchronized (this) {
+            initialLoadDone = done;
+            // the first verdict on the CPU budget covers the whole start-up, not each jar
+            budget.served(serving());
+        }
     }
 
     /**
@@ -186,18 +225,24 @@ public final class ClassifierRegistry {
      * admitted predictions finish, then it closes. A jar that fails leaves what serves
      * untouched. Blocking.
      */
-    public synchronized PluginStatus load(Path jar, byte[] bytes) {
+    public PluginStatus load(Path jar, byte[] bytes) {
         String file = jar.getFileName().toString();
-        PluginStatus before = statuses.get(file);
-        statuses.put(file, new PluginStatus(file, before == null ? null : before.sha256(), PluginStatus.State.LOADING,
-                before == null ? null : before.classifier(), before == null ? null : before.version(), null, Instant.now()));
         OpenedPlugin opened;
+        // outside the registry's lock, with a deadline: a load that hangs holds up nothing else
         try {
-            opened = loader.load(jar, bytes);
+            opened = loads.run(file, () -> loader.load(jar, bytes));
         } catch (PluginLoadException e) {
-            return fail(file, PluginLoader.sha256(bytes), e.manifest().map(PluginManifest::id).orElse(null),
+            PluginStatus before = statuses.get(file);
+            return fail(file, PluginLoader.sha256(bytes),
+                    e.manifest().map(PluginManifest::id).orElse(before == null ? null : before.classifier()),
                     e.manifest().map(PluginManifest::version).orElse(null), e.getMessage());
         }
+        return admit(jar, opened);
+    }
+
+    /** Serves a plugin that is open and warm, replacing what it replaces, in one step. */
+    private synchronized PluginStatus admit(Path jar, OpenedPlugin opened) {
+        String file = jar.getFileName().toString();
         ClassifierInfo info = opened.info();
         LoadedClassifier fromFile = servedFrom(file).orElse(null);
         LoadedClassifier sameVersion = find(info.name(), info.version()).orElse(null);
@@ -227,6 +272,9 @@ public final class ClassifierRegistry {
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),
                 info.version(), null, Instant.now());
         statuses.put(file, status);
+        if (initialLoadDone) {
+            budget.served(serving());
+        }
         listener.serving(loaded);
         for (LoadedClassifier previous : new LoadedClassifier[] {sameVersion, fromFile == sameVersion ? null : fromFile}) {
             if (previous != null) {
@@ -264,6 +312,7 @@ public final class ClassifierRegistry {
             LOG.info("{} removed: {} {} drains and unloads", file, c.info().name(), c.info().version());
             retire(c);
         });
+        budget.served(serving());
         return Optional.ofNullable(status);
     }
 
@@ -277,6 +326,7 @@ public final class ClassifierRegistry {
      * predictions, and closes each that drained. Blocking.
      */
     public void closeAll(long drainMillis) {
+        loads.close();
         List<LoadedClassifier> all;
         synchronized (this) {
             all = new ArrayList<>(serving());
@@ -297,9 +347,18 @@ public final class ClassifierRegistry {
         closer.shutdown();
     }
 
+    /** Abandons every load in progress and refuses new ones: the first step of a shutdown. */
+    public void stopLoading() {
+        loads.close();
+    }
+
     private void retire(LoadedClassifier previous) {
         retiring.add(previous);
-        previous.retire(closer).whenComplete((v, e) -> {
+        long grace = loader.lifecycle().drainTimeoutMs();
+        previous.retire(closer, grace).whenComplete((v, e) -> {
+            if (!previous.closed().isDone()) {
+                abandoned.add(previous);
+            }
             synchronized (this) {
                 retiring.remove(previous);
                 ClassifierInfo info = previous.info();

@@ -9,6 +9,8 @@ import dev.mlserver.gateway.plugin.OpenedPlugin;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,6 +31,8 @@ public final class LoadedClassifier {
     private final Bulkhead bulkhead;
     private final PredictionCache cache;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    /** Completes when closed, or when the retirement grace ended with predictions that never returned. */
+    private final CompletableFuture<Void> retired = new CompletableFuture<>();
     private final AtomicBoolean retiring = new AtomicBoolean();
     /** Requests that resolved this version and have not ended; {@link #CLOSED} once retired and left by all. */
     private final AtomicInteger users = new AtomicInteger();
@@ -112,6 +116,32 @@ public final class LoadedClassifier {
             drainThenClose();
         }
         return closed;
+    }
+
+    /**
+     * Retires as {@link #retire(Executor)} does, for at most {@code graceMillis}: a version whose
+     * predictions have not all returned by then is retired anyway. Its waiters are refused, its
+     * worker threads interrupted and abandoned (counted by {@link Bulkhead#running} until they
+     * end), and it closes only if they ever return: a native session is never freed under a
+     * running call. The future completes when the version closed or was abandoned.
+     */
+    public CompletableFuture<Void> retire(ScheduledExecutorService closer, long graceMillis) {
+        retire(closer).whenComplete((v, e) -> retired.complete(null));
+        if (!retired.isDone()) {
+            ScheduledFuture<?> timer = closer.schedule(this::abandon, graceMillis, TimeUnit.MILLISECONDS);
+            retired.whenComplete((v, e) -> timer.cancel(false));
+        }
+        return retired;
+    }
+
+    private void abandon() {
+        if (retired.isDone()) {
+            return;
+        }
+        int threads = bulkhead.abandon();
+        LOG.warn("{} {}: retired after its grace with {} prediction(s) that never returned; {} thread(s) abandoned,"
+                + " the version closes if they ever return", info.name(), info.version(), threads, threads);
+        retired.complete(null);
     }
 
     private void drainThenClose() {

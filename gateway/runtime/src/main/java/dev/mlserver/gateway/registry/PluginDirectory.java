@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.registry;
 
 import dev.mlserver.gateway.plugin.PluginLoader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,9 +12,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.jar.JarInputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +44,7 @@ public final class PluginDirectory {
     /** Jars seen new or changed and waiting to settle: their fingerprint and when it was first seen. */
     private final Map<String, Sighting> settling = new HashMap<>();
     private boolean missingLogged;
-    private boolean closed;
+    private volatile boolean closed;
 
     /** What a scan did. */
     public record Scan(List<PluginStatus> loaded, List<PluginStatus> failed, List<String> removed,
@@ -61,6 +67,9 @@ public final class PluginDirectory {
     record Fingerprint(long size, long modifiedNanos, Object fileKey) {}
 
     private record Sighting(Fingerprint fingerprint, long sinceMillis) {}
+
+    /** A jar read and ready to load. */
+    private record Load(String file, Fingerprint fingerprint, Path jar, byte[] bytes) {}
 
     public PluginDirectory(Path dir, ClassifierRegistry registry) {
         this.dir = dir;
@@ -95,6 +104,7 @@ public final class PluginDirectory {
             return new Scan(loaded, failed, removed, unchanged, waiting);
         }
         long now = System.nanoTime() / 1_000_000;
+        List<Load> loads = new ArrayList<>();
         for (Map.Entry<String, Fingerprint> e : present.entrySet()) {
             String file = e.getKey();
             Fingerprint fingerprint = e.getValue();
@@ -116,8 +126,9 @@ public final class PluginDirectory {
                 }
             }
             settling.remove(file);
-            act(file, fingerprint, loaded, failed, unchanged, waiting);
+            act(file, fingerprint, loads, failed, unchanged, waiting);
         }
+        run(loads, loaded, failed);
         // while a jar is still settling, removals wait: it may be the same classifier under a new
         // name (a rename, or a new file copied in before the old one was deleted) and take over
         Set<String> gone = new TreeSet<>(actedOn.keySet());
@@ -135,7 +146,53 @@ public final class PluginDirectory {
         return scan;
     }
 
-    private void act(String file, Fingerprint fingerprint, List<PluginStatus> loaded, List<PluginStatus> failed,
+    /**
+     * Loads the jars read by a scan, one thread per classifier: a jar that is slow to open delays
+     * no other classifier (and each load has its own deadline). Jars of one classifier load one
+     * after another in name order, so which of them serves does not depend on timing. Blocking
+     * until all have ended.
+     */
+    private void run(List<Load> loads, List<PluginStatus> loaded, List<PluginStatus> failed) {
+        Map<String, List<Load>> byClassifier = new TreeMap<>();
+        for (Load load : loads) {
+            String classifier = classifierOf(load.bytes()).orElse("jar " + load.file());
+            byClassifier.computeIfAbsent(classifier, k -> new ArrayList<>()).add(load);
+        }
+        Map<Load, PluginStatus> results = new ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> running = new ArrayList<>();
+        for (List<Load> group : byClassifier.values()) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            Thread thread = new Thread(() -> {
+                try {
+                    group.forEach(load -> results.put(load, registry.load(load.jar(), load.bytes())));
+                    done.complete(null);
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+            }, "mlserver-scan-" + group.get(0).file());
+            thread.setDaemon(true);
+            thread.start();
+            running.add(done);
+        }
+        CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+        for (Load load : loads) {
+            PluginStatus status = results.get(load);
+            actedOn.put(load.file(), load.fingerprint());
+            (status.state() == PluginStatus.State.READY ? loaded : failed).add(status);
+        }
+    }
+
+    /** The Plugin-Id in a jar's manifest, when it can be read. */
+    private static Optional<String> classifierOf(byte[] jar) {
+        try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
+            Manifest manifest = in.getManifest();
+            return Optional.ofNullable(manifest == null ? null : manifest.getMainAttributes().getValue("Plugin-Id"));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void act(String file, Fingerprint fingerprint, List<Load> loads, List<PluginStatus> failed,
                      List<String> unchanged, List<String> waiting) {
         Path jar = dir.resolve(file);
         byte[] bytes;
@@ -161,9 +218,7 @@ public final class PluginDirectory {
             unchanged.add(file);
             return;
         }
-        PluginStatus status = registry.load(jar, bytes);
-        actedOn.put(file, fingerprint);
-        (status.state() == PluginStatus.State.READY ? loaded : failed).add(status);
+        loads.add(new Load(file, fingerprint, jar, bytes));
     }
 
     /**
@@ -182,7 +237,9 @@ public final class PluginDirectory {
                     Fingerprint fingerprint = fingerprint(dir.resolve(other.jar()));
                     if (fingerprint != null) {
                         actedOn.remove(other.jar());
-                        act(other.jar(), fingerprint, loaded, failed, new ArrayList<>(), new ArrayList<>());
+                        List<Load> takeOver = new ArrayList<>();
+                        act(other.jar(), fingerprint, takeOver, failed, new ArrayList<>(), new ArrayList<>());
+                        run(takeOver, loaded, failed);
                         if (!servedFrom(file, null)) {
                             break;
                         }
@@ -193,8 +250,8 @@ public final class PluginDirectory {
         registry.remove(file);
     }
 
-    /** Ends scanning for good, once a scan in progress has finished; later scans do nothing. Blocking. */
-    public synchronized void close() {
+    /** Ends scanning for good: later scans do nothing. A scan in progress ends with its loads (see {@link ClassifierRegistry#stopLoading}). */
+    public void close() {
         closed = true;
     }
 

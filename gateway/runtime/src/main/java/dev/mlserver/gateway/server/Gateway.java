@@ -259,6 +259,8 @@ public final class Gateway {
             long grace = config.lifecycle().gracePeriodMs();
             long drain = config.lifecycle().drainTimeoutMs();
             LOG.info("shutting down: readiness is 503; serving for {} ms more, then draining for up to {} ms", grace, drain);
+            // a load in progress (an open() that never returns, say) is abandoned, not waited for
+            registry.stopLoading();
             PluginWatcher w;
             synchronized (this) {
                 w = watcher;

@@ -12,7 +12,28 @@ import sun.misc.Signal;
 public final class ShutdownSignals {
     private static final Logger LOG = LoggerFactory.getLogger(ShutdownSignals.class);
 
+    /** How long a stop may overrun its grace period and drain timeout before the process is halted. */
+    static final long MARGIN_MS = 10_000;
+
     private ShutdownSignals() {}
+
+    /**
+     * Halts the process {@code millis} from now unless it has exited: a stop never waits longer
+     * than that, whatever a plugin does (a non-daemon thread, a close() that never returns).
+     */
+    static void haltAfter(long millis) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            LOG.error("shutdown did not complete within {} ms; halting", millis);
+            Runtime.getRuntime().halt(1);
+        }, "mlserver-shutdown-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
 
     /** Runs {@code stop} once, on its own thread, at the first SIGTERM or SIGINT; later signals are ignored. */
     public static void onTermination(Runnable stop) {

@@ -54,17 +54,26 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
+        TestGateway test = startLoading(pluginsDir, yaml, env);
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        return test;
+    }
+
+    /** Starts a gateway that is listening and still loading its plugins: readiness may be 503. */
+    public static TestGateway startLoading(Path pluginsDir, String yaml, Map<String, String> env) {
         return start(forTest(ConfigLoader.create(env).fromYaml(yaml, "test config"), pluginsDir), null);
     }
 
     /**
      * Starts a gateway on {@code pluginsDir} with the config file {@code configFile}, which
-     * {@code POST /admin/config/reload} reads again.
+     * {@code POST /admin/config/reload} reads again; it is ready (plugins loaded) when this returns.
      */
     public static TestGateway startWithConfigFile(Path pluginsDir, Path configFile) {
         ConfigLoader loader = ConfigLoader.create(Map.of());
-        return start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir),
+        TestGateway test = start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir),
                 () -> forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir));
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        return test;
     }
 
     private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir) {
@@ -78,7 +87,6 @@ public final class TestGateway implements AutoCloseable {
         Gateway gateway = source == null ? Gateway.create(config) : Gateway.create(config, source);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
-        await().atMost(Duration.ofSeconds(60)).until(() -> gateway.registry().initialLoadDone());
         if (port <= 0) {
             throw new IllegalStateException("no port");
         }
