@@ -1,8 +1,8 @@
 package dev.mlserver.gateway.cli;
 
 import com.google.cloud.tools.jib.api.JibContainer;
+import dev.mlserver.gateway.cli.deploy.BaseImages;
 import dev.mlserver.gateway.cli.deploy.BuildRecord;
-import dev.mlserver.gateway.cli.deploy.ClassifierModule;
 import dev.mlserver.gateway.cli.deploy.DeployException;
 import dev.mlserver.gateway.cli.deploy.ImageBuilder;
 import dev.mlserver.gateway.cli.deploy.ImagePlanner;
@@ -11,10 +11,9 @@ import dev.mlserver.gateway.cli.deploy.MavenBuild;
 import dev.mlserver.gateway.cli.deploy.PluginJar;
 import dev.mlserver.gateway.cli.deploy.RegistryTags;
 import dev.mlserver.gateway.cli.deploy.RuntimeJar;
-import dev.mlserver.gateway.cli.deploy.SourceRepository;
-import java.io.IOException;
+import dev.mlserver.gateway.repo.ClassifierModule;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -38,6 +37,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  ml_server build                                   # every classifier: the family image, to a tarball",
             "  ml_server build --classifier-path plugins/iris    # mlserver-examples-iris:<version>",
+            "  ml_server build --base-image tar://target/mlserver-jre.tar   # no registry: see ml_server base-image",
             "  ml_server build --jar iris-1.0.0.jar --base-image tar:///tmp/base.tar --output /tmp/iris.tar",
             "  ml_server build --classifier-path classifiers/sentiment --registry registry.example.com"})
 final class BuildCommand implements Callable<Integer> {
@@ -66,7 +66,8 @@ final class BuildCommand implements Callable<Integer> {
     }
 
     @Option(names = "--base-image", paramLabel = "IMG", defaultValue = ImagePlanner.DEFAULT_BASE_IMAGE,
-            description = "JRE base image: a registry reference or tar://PATH (default: ${DEFAULT-VALUE})")
+            description = "JRE base image: a registry reference, or tar://FILE made offline by `ml_server base-image`"
+                    + " (default: ${DEFAULT-VALUE})")
     String baseImage;
 
     @Option(names = "--output", paramLabel = "FILE", description = "the image tarball (default target/<name>-<tag>.tar)")
@@ -110,83 +111,62 @@ final class BuildCommand implements Callable<Integer> {
         if (registry != null && output != null) {
             throw new ParameterException(spec.commandLine(), "give --output (a tarball) or --registry, not both");
         }
-        try {
-            Map<String, String> env = System.getenv();
-            SourceRepository repository = repository();
-            List<PluginJar> plugins = pluginJars(repository, env, err);
-            boolean family = jars.isEmpty() && classifierPaths.isEmpty();
-            ImageSpec image = ImagePlanner.plan(new ImagePlanner.Request(repository.defaultName(), plugins, gatewayJar(repository),
-                    baseImage, Optional.ofNullable(naming.tag), Optional.ofNullable(naming.tagPrefix),
-                    createdEpoch != null ? Instant.ofEpochSecond(createdEpoch) : created(env),
-                    repository.git(), repository.root().resolve("target").resolve("docker")));
-            Path context = repository.root().resolve("target").resolve("docker").resolve(image.name().replace('/', '_'));
-            if (family) {
-                Path dockerfile = repository.root().resolve("docker").resolve("Dockerfile");
-                Files.createDirectories(dockerfile.getParent());
-                Files.copy(context.resolve("Dockerfile"), dockerfile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                out.println("wrote " + dockerfile);
-            }
-            out.println("building " + image.reference() + " from " + image.baseImage() + " with "
-                    + String.join(", ", image.classifiers().stream().map(c -> c.name() + " " + c.version()).toList()));
-            out.flush();
-            ImageBuilder builder = new ImageBuilder(Optional.ofNullable(cacheDir), insecure, env, err, System.console() != null);
-            BuildRecord result;
-            if (registry != null) {
-                var target = ImageBuilder.targetReference(registry, image);
-                if (!force) {
-                    Optional<String> existing = new RegistryTags(insecure, builder.credential()).digest(target);
-                    if (existing.isPresent()) {
-                        err.println("ml_server: " + target + " already exists (" + existing.get()
-                                + "); a version tag is not overwritten: bump the version or pass --force");
-                        return 1;
-                    }
+        Map<String, String> env = System.getenv();
+        BaseImages.check(baseImage);
+        Repository repository = repository();
+        List<PluginJar> plugins = pluginJars(repository, env, err);
+        ImageSpec image = ImagePlanner.plan(new ImagePlanner.Request(repository.name(), plugins, gatewayJar(repository),
+                baseImage, Optional.ofNullable(naming.tag), Optional.ofNullable(naming.tagPrefix),
+                createdEpoch != null ? Instant.ofEpochSecond(createdEpoch) : created(env),
+                repository.git(), repository.root().resolve("target").resolve("docker")));
+        out.println("building " + image.reference() + " from " + image.baseImage() + " with "
+                + String.join(", ", image.classifiers().stream().map(c -> c.name() + " " + c.version()).toList()));
+        out.flush();
+        ImageBuilder builder = new ImageBuilder(Optional.ofNullable(cacheDir), insecure, env, err, System.console() != null);
+        BuildRecord result;
+        if (registry != null) {
+            var target = ImageBuilder.targetReference(registry, image);
+            if (!force) {
+                Optional<String> existing = new RegistryTags(insecure, builder.credential()).digest(target);
+                if (existing.isPresent()) {
+                    throw new DeployException(target + " already exists (" + existing.get()
+                            + "); a version tag is not overwritten: bump the version or pass --force");
                 }
-                JibContainer container = builder.toRegistry(image, registry);
-                result = new BuildRecord(image, container.getDigest().toString(), container.getImageId().toString(), null,
-                        target.toString());
-            } else {
-                Path tarball = output != null ? output.toAbsolutePath()
-                        : repository.root().resolve("target").resolve(image.name().replace('/', '_') + "-" + image.tag() + ".tar");
-                JibContainer container = builder.toTarball(image, tarball);
-                result = new BuildRecord(image, container.getDigest().toString(), container.getImageId().toString(),
-                        tarball.toString(), null);
             }
-            Path recordFile = record != null ? record : BuildRecord.defaultPath(repository.root());
-            result.write(recordFile);
-            out.println("built " + image.reference() + " " + result.digest());
-            out.println(result.tarball() != null ? "tarball " + result.tarball() : "pushed " + result.pushed());
-            out.println("recorded in " + recordFile);
-            return 0;
-        } catch (DeployException | IOException e) {
-            err.println("ml_server: " + e.getMessage());
-            return 1;
+            JibContainer container = builder.toRegistry(image, registry);
+            result = new BuildRecord(image, container.getDigest().toString(), container.getImageId().toString(), null,
+                    target.toString());
+        } else {
+            Path tarball = output != null ? output.toAbsolutePath()
+                    : repository.root().resolve("target").resolve(image.name().replace('/', '_') + "-" + image.tag() + ".tar");
+            JibContainer container = builder.toTarball(image, tarball);
+            result = new BuildRecord(image, container.getDigest().toString(), container.getImageId().toString(),
+                    tarball.toString(), null);
         }
+        Path recordFile = record != null ? record : BuildRecord.defaultPath(repository.root());
+        result.write(recordFile);
+        out.println("built " + image.reference() + " " + result.digest());
+        out.println(result.tarball() != null ? "tarball " + result.tarball() : "pushed " + result.pushed());
+        out.println("recorded in " + recordFile);
+        return 0;
     }
 
-    private SourceRepository repository() {
+    private Repository repository() {
         if (repo != null) {
-            return SourceRepository.at(repo);
+            return Repository.open(repo);
         }
-        Path start = classifierPaths.isEmpty() ? Path.of("") : classifierPaths.get(0);
-        try {
-            return SourceRepository.find(start);
-        } catch (DeployException e) {
-            if (!jars.isEmpty()) {
-                return SourceRepository.at(Path.of(""));
-            }
-            throw e;
-        }
+        return Repository.open(classifierPaths.isEmpty() ? Path.of("") : classifierPaths.get(0));
     }
 
-    private List<PluginJar> pluginJars(SourceRepository repository, Map<String, String> env, PrintWriter err) {
+    private List<PluginJar> pluginJars(Repository repository, Map<String, String> env, PrintWriter err) {
         if (!jars.isEmpty()) {
             return jars.stream().map(PluginJar::read).toList();
         }
-        List<ClassifierModule> modules = classifierPaths.isEmpty() ? repository.modules()
-                : classifierPaths.stream().map(p -> ClassifierModule.read(p, repository.defaultName())).toList();
+        List<ClassifierModule> modules = classifierPaths.isEmpty() ? repository.classifiers()
+                : classifierPaths.stream().map(repository::classifierIn).toList();
         if (modules.isEmpty()) {
-            throw new DeployException("no classifier modules under " + String.join(" or ", SourceRepository.MODULE_DIRS)
-                    + " in " + repository.root() + " (a module has mlserver.yaml beside its pom.xml)");
+            throw new DeployException("no classifier module in " + repository.root()
+                    + " (a classifier module has mlserver.yaml beside its pom.xml)");
         }
         MavenBuild maven = new MavenBuild(repository.root(), offline, skipTests, env);
         err.println("building plugin jars: " + String.join(" ", maven.command(modules)));
@@ -195,7 +175,7 @@ final class BuildCommand implements Callable<Integer> {
     }
 
     /** The serving jar that travels inside ml_server.jar; else the reactor's gateway/runtime/target/mlserver-runtime.jar. */
-    private Path gatewayJar(SourceRepository repository) {
+    private Path gatewayJar(Repository repository) {
         if (gatewayJar != null) {
             return gatewayJar.toAbsolutePath();
         }

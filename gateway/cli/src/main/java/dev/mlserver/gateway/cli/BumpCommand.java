@@ -1,8 +1,6 @@
 package dev.mlserver.gateway.cli;
 
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.repo.Bump;
-import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Repository;
 import dev.mlserver.gateway.repo.SemVer;
 import java.io.PrintWriter;
@@ -42,11 +40,7 @@ final class BumpCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Bump.Result result;
-        try {
-            result = Bump.run(Repository.open(repo), classifier, part, dryRun);
-        } catch (RepoException | ConfigException e) {
-            return Terminal.fail(spec, e.getMessage());
-        }
+        result = Bump.run(Repository.open(repo), classifier, part, dryRun);
         PrintWriter out = Terminal.out(spec);
         if (dryRun) {
             out.printf("%s: %s -> %s (dry run, nothing changed)%n  would edit <version> in %s, commit it alone, tag %s%n",

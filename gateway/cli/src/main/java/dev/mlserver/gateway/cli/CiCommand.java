@@ -1,12 +1,8 @@
 package dev.mlserver.gateway.cli;
 
 import dev.mlserver.gateway.cli.deploy.CiWorkflow;
-import dev.mlserver.gateway.cli.deploy.DeployException;
-import dev.mlserver.gateway.cli.deploy.SourceRepository;
-import java.io.IOException;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,26 +32,17 @@ final class CiCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            SourceRepository repository = repo != null ? SourceRepository.at(repo) : SourceRepository.find(Path.of(""));
-            String workflow = CiWorkflow.render(repository, repository.modules());
-            if ("-".equals(output)) {
-                out.print(workflow);
-                out.flush();
-                return 0;
-            }
-            Path file = output != null ? Path.of(output)
-                    : repository.root().resolve(".github").resolve("workflows").resolve("build-deploy.yml");
-            if (file.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(file.toAbsolutePath().getParent());
-            }
-            Files.writeString(file, workflow, StandardCharsets.UTF_8);
-            out.println("wrote " + file);
+        Repository repository = Repository.open(repo != null ? repo : Path.of(""));
+        String workflow = CiWorkflow.render(repository);
+        if ("-".equals(output)) {
+            out.print(workflow);
+            out.flush();
             return 0;
-        } catch (DeployException | IOException e) {
-            err.println("ml_server: " + e.getMessage());
-            return 1;
         }
+        Path file = output != null ? Path.of(output)
+                : repository.root().resolve(".github").resolve("workflows").resolve("build-deploy.yml");
+        TextFile.write(file, workflow);
+        out.println("wrote " + file);
+        return 0;
     }
 }

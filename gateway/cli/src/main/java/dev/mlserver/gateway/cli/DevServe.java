@@ -1,9 +1,7 @@
 package dev.mlserver.gateway.cli;
 
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.dev.DevServer;
-import dev.mlserver.gateway.repo.RepoException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -13,17 +11,7 @@ final class DevServe {
     private DevServe() {}
 
     static int run(Path source, GatewayConfig config, boolean watch, PrintStream err) throws InterruptedException {
-        DevServer server;
-        try {
-            server = DevServer.start(source, config, watch);
-        } catch (RepoException | ConfigException e) {
-            err.println("ml_server serve: " + e.getMessage());
-            return 1;
-        } catch (RuntimeException e) {
-            err.println("ml_server serve: cannot listen on " + config.server().host() + ":" + config.server().port()
-                    + ": " + e.getMessage());
-            return 1;
-        }
+        DevServer server = DevServer.start(source, config, watch);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.SecurityConfig;
 import dev.mlserver.gateway.security.EncryptedArtifact;
@@ -19,6 +20,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -59,17 +61,14 @@ final class EncryptArtifactCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Path target = output != null ? output : input.resolveSibling(input.getFileName() + EncryptedArtifact.SUFFIX);
         try {
             if (target.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
-                err.println("ml_server encrypt-artifact: the output must not be the input");
-                return 1;
+                throw new ParameterException(spec.commandLine(), "the output must not be the input");
             }
             if (generateKey) {
                 if (key.file == null) {
-                    err.println("ml_server encrypt-artifact: --generate-key needs --key-file");
-                    return 1;
+                    throw new ParameterException(spec.commandLine(), "--generate-key needs --key-file");
                 }
                 writeNewKey(key.file);
                 out.println("wrote a new key to " + key.file + " (keep it secret; it is not shown)");
@@ -81,18 +80,12 @@ final class EncryptArtifactCommand implements Callable<Integer> {
             out.println("wrote " + target + " (" + sealed.length + " bytes, AES-256-GCM, format version "
                     + EncryptedArtifact.VERSION + ", from " + clear.length + " clear bytes)");
             return 0;
-        } catch (ConfigException e) {
-            err.println("ml_server encrypt-artifact: " + e.getMessage());
-            return 1;
         } catch (FileAlreadyExistsException e) {
-            err.println("ml_server encrypt-artifact: " + e.getFile() + " exists; not overwriting a key");
-            return 1;
+            throw new ToolException(e.getFile() + " exists; not overwriting a key", e);
         } catch (NoSuchFileException e) {
-            err.println("ml_server encrypt-artifact: no such file " + e.getFile());
-            return 1;
+            throw new ToolException("no such file " + e.getFile(), e);
         } catch (IOException e) {
-            err.println("ml_server encrypt-artifact: " + e);
-            return 1;
+            throw new ToolException(e.toString(), e);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.mlserver.gateway.cli;
 
 import dev.mlserver.gateway.repo.ModelScaffold;
 import dev.mlserver.gateway.repo.Problem;
-import dev.mlserver.gateway.repo.RepoException;
 import java.io.PrintWriter;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -12,12 +11,7 @@ final class FromModel {
 
     static int run(CommandSpec spec, ModelScaffold.Request request) {
         Terminal.quietLogs();
-        ModelScaffold result;
-        try {
-            result = ModelScaffold.write(request);
-        } catch (RepoException e) {
-            return Terminal.fail(spec, e.getMessage());
-        }
+        ModelScaffold result = ModelScaffold.write(request);
         PrintWriter out = Terminal.out(spec);
         out.println("Wrote " + result.dir() + ": " + String.join(", ", result.files()));
         out.println(result.summary());

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class GatewayClient {
     }
 
     /** The gateway could not be reached, or did not answer in time. */
-    static final class Unreachable extends RuntimeException {
+    static final class Unreachable extends ToolException {
         Unreachable(String message) {
             super(message);
         }

@@ -4,7 +4,6 @@ import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.http.Routes;
 import dev.mlserver.gateway.plugin.PluginManifest;
 import dev.mlserver.gateway.repo.ModelScaffold;
-import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Scaffold;
 import dev.mlserver.gateway.repo.TagFormat;
 import java.io.PrintWriter;
@@ -105,11 +104,7 @@ final class InitCommand implements Callable<Integer> {
         }
         Scaffold.Kind k = kind != null && kind.text ? Scaffold.Kind.TEXT : Scaffold.Kind.TABULAR;
         Scaffold.Result result;
-        try {
-            result = Scaffold.create(dir, names, k, groupId, tagFormat.format);
-        } catch (RepoException e) {
-            return Terminal.fail(spec, e.getMessage());
-        }
+        result = Scaffold.create(dir, names, k, groupId, tagFormat.format);
         PrintWriter out = Terminal.out(spec);
         out.printf("Created %s repository %s: %s (%s starter model%s)%n",
                 result.multi() ? "a multi-classifier" : "a single-classifier", result.root(), String.join(", ", names),

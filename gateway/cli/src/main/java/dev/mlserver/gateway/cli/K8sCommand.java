@@ -1,14 +1,11 @@
 package dev.mlserver.gateway.cli;
 
-import dev.mlserver.gateway.cli.deploy.ClassifierModule;
-import dev.mlserver.gateway.cli.deploy.DeployException;
 import dev.mlserver.gateway.cli.deploy.KubernetesManifests;
-import dev.mlserver.gateway.cli.deploy.SourceRepository;
-import java.io.IOException;
+import dev.mlserver.gateway.repo.ClassifierModule;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.mlserver.gateway.repo.RepoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -60,7 +57,6 @@ final class K8sCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         if (weight != null && canary == null) {
             throw new ParameterException(spec.commandLine(), "--weight goes with --canary");
         }
@@ -70,36 +66,31 @@ final class K8sCommand implements Callable<Integer> {
         if (weight != null && (weight < 0 || weight > 100)) {
             throw new ParameterException(spec.commandLine(), "--weight must be between 0 and 100, got " + weight);
         }
-        try {
-            SourceRepository repository = repo != null ? SourceRepository.at(repo) : SourceRepository.find(Path.of(""));
-            List<ClassifierModule> modules = classifier != null ? List.of(repository.module(classifier)) : repository.modules();
-            if (modules.isEmpty()) {
-                throw new DeployException("no classifier modules in " + repository.root());
-            }
-            if (canary != null && modules.size() > 1) {
-                throw new ParameterException(spec.commandLine(), "--canary needs --classifier: which classifier's canary?");
-            }
-            KubernetesManifests.Options options = new KubernetesManifests.Options(registry, replicas);
-            List<KubernetesManifests.Manifest> manifests = new ArrayList<>();
-            for (ClassifierModule m : modules) {
-                String stableVersion = canary != null && stable != null ? stable : m.version();
-                manifests.addAll(KubernetesManifests.forClassifier(m, stableVersion, Optional.ofNullable(canary),
-                        weight == null ? 10 : weight, options));
-            }
-            if (output == null) {
-                out.print(KubernetesManifests.stream(manifests));
-                out.flush();
-                return 0;
-            }
-            Files.createDirectories(output);
-            for (KubernetesManifests.Manifest m : manifests) {
-                Files.writeString(output.resolve(m.file()), m.yaml(), StandardCharsets.UTF_8);
-                out.println("wrote " + output.resolve(m.file()));
-            }
-            return 0;
-        } catch (DeployException | IOException e) {
-            err.println("ml_server: " + e.getMessage());
-            return 1;
+        Repository repository = Repository.open(repo != null ? repo : Path.of(""));
+        List<ClassifierModule> modules = classifier != null ? List.of(repository.require(classifier)) : repository.classifiers();
+        if (modules.isEmpty()) {
+            throw new RepoException("no classifier module in " + repository.root()
+                    + " (a classifier module has mlserver.yaml beside its pom.xml)");
         }
+        if (canary != null && modules.size() > 1) {
+            throw new ParameterException(spec.commandLine(), "--canary needs --classifier: which classifier's canary?");
+        }
+        KubernetesManifests.Options options = new KubernetesManifests.Options(registry, replicas);
+        List<KubernetesManifests.Manifest> manifests = new ArrayList<>();
+        for (ClassifierModule m : modules) {
+            String stableVersion = canary != null && stable != null ? stable : m.releaseVersion();
+            manifests.addAll(KubernetesManifests.forClassifier(m, stableVersion, Optional.ofNullable(canary),
+                    weight == null ? 10 : weight, options));
+        }
+        if (output == null) {
+            out.print(KubernetesManifests.stream(manifests));
+            out.flush();
+            return 0;
+        }
+        for (KubernetesManifests.Manifest m : manifests) {
+            TextFile.write(output.resolve(m.file()), m.yaml());
+            out.println("wrote " + output.resolve(m.file()));
+        }
+        return 0;
     }
 }

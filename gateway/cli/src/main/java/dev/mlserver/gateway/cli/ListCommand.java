@@ -2,13 +2,11 @@ package dev.mlserver.gateway.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.plugin.PluginLoadException;
 import dev.mlserver.gateway.plugin.PluginManifest;
 import dev.mlserver.gateway.repo.ClassifierModule;
 import dev.mlserver.gateway.repo.GitRepo;
 import dev.mlserver.gateway.repo.Release;
-import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,11 +47,7 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Row> rows;
-        try {
-            rows = isPluginsDir(path) ? fromJars(path) : fromRepository(path);
-        } catch (RepoException | ConfigException e) {
-            return Terminal.fail(spec, e.getMessage());
-        }
+        rows = isPluginsDir(path) ? fromJars(path) : fromRepository(path);
         if (json) {
             ArrayNode array = JsonNodeFactory.instance.arrayNode();
             for (Row r : rows) {

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.plugin.PluginLock;
 import java.io.IOException;
@@ -40,56 +41,48 @@ final class LockCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Path lockFile = output != null ? output : GatewayConfig.Plugins.defaultLockFile(pluginsDir);
+        if (!Files.isDirectory(pluginsDir)) {
+            throw new ToolException(pluginsDir + " is not a directory");
+        }
         PluginLock actual;
         try {
-            if (!Files.isDirectory(pluginsDir)) {
-                err.println("ml_server lock: " + pluginsDir + " is not a directory");
-                return 1;
-            }
             actual = PluginLock.of(pluginsDir);
         } catch (IOException e) {
-            err.println("ml_server lock: cannot read the jars in " + pluginsDir + ": " + e.getMessage());
-            return 1;
+            throw new ToolException("cannot read the jars in " + pluginsDir + ": " + e.getMessage(), e);
         }
         if (check) {
-            return check(actual, lockFile, out, err);
+            return check(actual, lockFile, out);
         }
         if (actual.digests().isEmpty()) {
-            err.println("ml_server lock: no *.jar in " + pluginsDir + "; nothing to lock");
-            return 1;
+            throw new ToolException("no *.jar in " + pluginsDir + "; nothing to lock");
         }
         try {
             Path partial = Files.createTempFile(lockFile.toAbsolutePath().getParent(), ".plugins", ".lock.part");
             Files.writeString(partial, actual.text(), StandardCharsets.UTF_8);
             Files.move(partial, lockFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            err.println("ml_server lock: cannot write " + lockFile + ": " + e.getMessage());
-            return 1;
+            throw new ToolException("cannot write " + lockFile + ": " + e.getMessage(), e);
         }
         out.print(actual.text());
         out.println("wrote " + lockFile + " (" + actual.digests().size() + " jar" + (actual.digests().size() == 1 ? "" : "s") + ")");
         return 0;
     }
 
-    private static int check(PluginLock actual, Path lockFile, PrintWriter out, PrintWriter err) {
+    private static int check(PluginLock actual, Path lockFile, PrintWriter out) {
         PluginLock expected;
         try {
             expected = PluginLock.read(lockFile);
         } catch (NoSuchFileException e) {
-            err.println("ml_server lock: no lock file " + lockFile);
-            return 1;
+            throw new ToolException("no lock file " + lockFile, e);
         } catch (IOException | IllegalArgumentException e) {
-            err.println("ml_server lock: cannot use " + lockFile + ": " + e.getMessage());
-            return 1;
+            throw new ToolException("cannot use " + lockFile + ": " + e.getMessage(), e);
         }
         List<String> differences = actual.differencesFrom(expected);
         if (differences.isEmpty()) {
             out.println("ok: " + actual.digests().size() + " jar(s) match " + lockFile);
             return 0;
         }
-        differences.forEach(d -> err.println("differs: " + d));
-        return 1;
+        throw new ToolException(differences.size() + " difference(s) from " + lockFile + ": " + String.join("; ", differences));
     }
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Serve, build and ship a family of ONNX classifiers packaged as plugin jars.",
         subcommands = {ServeCommand.class, InitCommand.class, ValidateCommand.class, ListCommand.class,
             VersionCommand.class, BumpCommand.class, TagsCommand.class,
-            BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
+            BaseImageCommand.class, BuildCommand.class, PushCommand.class, K8sCommand.class, CiCommand.class,
             TestCommand.class, StatusCommand.class, DoctorCommand.class, PackageCommand.class,
             LockCommand.class, EncryptArtifactCommand.class, CommandLine.HelpCommand.class})
 public final class MlServer {
@@ -22,7 +22,8 @@ public final class MlServer {
     /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
     public static CommandLine commandLine() {
         return new CommandLine(new MlServer())
-                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1)
+                .setExecutionExceptionHandler(new Errors())
+                .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? Errors.USAGE : Errors.PROBLEM)
                 .setCaseInsensitiveEnumValuesAllowed(true);
     }
 

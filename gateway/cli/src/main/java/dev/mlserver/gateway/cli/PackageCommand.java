@@ -2,9 +2,9 @@ package dev.mlserver.gateway.cli;
 
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.repo.ToolException;
 import dev.mlserver.gateway.repo.ModelDir;
 import dev.mlserver.gateway.repo.ModelPackage;
-import dev.mlserver.gateway.repo.RepoException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -39,17 +39,12 @@ final class PackageCommand implements Callable<Integer> {
     public Integer call() {
         Terminal.quietLogs();
         if (!ModelDir.is(dir)) {
-            return Terminal.fail(spec, dir + " is not a model-only classifier directory (an mlserver.yaml beside a model, "
+            throw new ToolException(dir + " is not a model-only classifier directory (an mlserver.yaml beside a model, "
                     + "no pom.xml): make one with ml_server init DIR --from-model MODEL.onnx; a Maven module packages with mvn package");
         }
         long start = System.nanoTime();
-        ModelPackage result;
-        try {
-            result = ModelPackage.write(dir, Optional.ofNullable(output),
-                    Routes.reservedNames(ConfigLoader.create(System.getenv()).load(Optional.empty())));
-        } catch (RepoException e) {
-            return Terminal.fail(spec, e.getMessage());
-        }
+        ModelPackage result = ModelPackage.write(dir, Optional.ofNullable(output),
+                Routes.reservedNames(ConfigLoader.create(System.getenv()).load(Optional.empty())));
         PrintWriter out = Terminal.out(spec);
         out.printf("Packaged %s %s into %s (%s) in %.1f s%n", result.manifest().get("Plugin-Id"),
                 result.manifest().get("Plugin-Version"), result.jar(), String.join(", ", result.artifacts()),

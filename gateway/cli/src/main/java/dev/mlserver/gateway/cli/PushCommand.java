@@ -6,7 +6,7 @@ import dev.mlserver.gateway.cli.deploy.BuildRecord;
 import dev.mlserver.gateway.cli.deploy.DeployException;
 import dev.mlserver.gateway.cli.deploy.ImageBuilder;
 import dev.mlserver.gateway.cli.deploy.RegistryTags;
-import dev.mlserver.gateway.cli.deploy.SourceRepository;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -53,39 +53,32 @@ final class PushCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try {
-            Path recordFile = record != null ? record
-                    : BuildRecord.defaultPath((repo != null ? SourceRepository.at(repo) : SourceRepository.find(Path.of(""))).root());
-            BuildRecord built = BuildRecord.read(recordFile);
-            ImageBuilder builder = new ImageBuilder(Optional.ofNullable(cacheDir), insecure, System.getenv(), err,
-                    System.console() != null);
-            ImageReference target = ImageBuilder.targetReference(registry, built.image());
-            Optional<String> existing = new RegistryTags(insecure, builder.credential()).digest(target);
-            if (existing.isPresent() && existing.get().equals(built.digest())) {
-                out.println(target + " is already " + built.digest() + ": nothing to push");
-                built.withPushed(target.toString()).write(recordFile);
-                return 0;
-            }
-            if (existing.isPresent() && !force) {
-                err.println("ml_server: " + target + " already exists as " + existing.get() + ", not the built "
-                        + built.digest() + "; a version tag is not overwritten: bump the version or pass --force");
-                return 1;
-            }
-            out.println("pushing " + built.image().reference() + " to " + target);
-            out.flush();
-            JibContainer pushed = builder.toRegistry(built.image(), registry);
-            String digest = pushed.getDigest().toString();
+        Path recordFile = record != null ? record
+                : BuildRecord.defaultPath(Repository.open(repo != null ? repo : Path.of("")).root());
+        BuildRecord built = BuildRecord.read(recordFile);
+        ImageBuilder builder = new ImageBuilder(Optional.ofNullable(cacheDir), insecure, System.getenv(), err,
+                System.console() != null);
+        ImageReference target = ImageBuilder.targetReference(registry, built.image());
+        Optional<String> existing = new RegistryTags(insecure, builder.credential()).digest(target);
+        if (existing.isPresent() && existing.get().equals(built.digest())) {
+            out.println(target + " is already " + built.digest() + ": nothing to push");
             built.withPushed(target.toString()).write(recordFile);
-            out.println("pushed " + target + "@" + digest);
-            if (!digest.equals(built.digest())) {
-                err.println("ml_server: the pushed digest " + digest + " differs from the built " + built.digest()
-                        + " (the base image " + built.image().baseImage() + " moved?)");
-                return 1;
-            }
             return 0;
-        } catch (DeployException e) {
-            err.println("ml_server: " + e.getMessage());
-            return 1;
         }
+        if (existing.isPresent() && !force) {
+            throw new DeployException(target + " already exists as " + existing.get() + ", not the built "
+                    + built.digest() + "; a version tag is not overwritten: bump the version or pass --force");
+        }
+        out.println("pushing " + built.image().reference() + " to " + target);
+        out.flush();
+        JibContainer pushed = builder.toRegistry(built.image(), registry);
+        String digest = pushed.getDigest().toString();
+        built.withPushed(target.toString()).write(recordFile);
+        out.println("pushed " + target + "@" + digest);
+        if (!digest.equals(built.digest())) {
+            throw new DeployException("the pushed digest " + digest + " differs from the built " + built.digest()
+                    + " (the base image " + built.image().baseImage() + " moved?)");
+        }
+        return 0;
     }
 }

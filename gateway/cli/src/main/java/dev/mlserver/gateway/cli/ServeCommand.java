@@ -1,6 +1,5 @@
 package dev.mlserver.gateway.cli;
 
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.server.Main;
@@ -44,13 +43,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GatewayConfig gatewayConfig;
-        try {
-            gatewayConfig = ConfigLoader.create(System.getenv()).load(Optional.ofNullable(config));
-        } catch (ConfigException e) {
-            System.err.println("ml_server: " + e.getMessage());
-            return 1;
-        }
+        GatewayConfig gatewayConfig = ConfigLoader.create(System.getenv()).load(Optional.ofNullable(config));
         if (source != null) {
             return DevServe.run(source, Main.overrides(gatewayConfig, port, pluginsDir, null),
                     Boolean.TRUE.equals(watch), System.err);

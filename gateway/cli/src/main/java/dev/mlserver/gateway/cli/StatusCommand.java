@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -33,23 +34,14 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         GatewayClient client = remote.client(spec);
-        GatewayClient.Reply reply;
-        try {
-            reply = client.get("/status");
-        } catch (GatewayClient.Unreachable e) {
-            err.println("ml_server status: " + e.getMessage());
-            return 1;
-        }
+        GatewayClient.Reply reply = client.get("/status");
         if (reply.status() == 401 || reply.status() == 403) {
-            err.println("ml_server status: " + GatewayClient.authHint(reply));
-            return 1;
+            throw new ToolException(GatewayClient.authHint(reply));
         }
         JsonNode status = reply.json().orElse(null);
         if (!reply.ok() || status == null || !status.has("classifiers")) {
-            err.println("ml_server status: GET " + client.uri("/status") + " answered " + reply.error());
-            return 1;
+            throw new ToolException("GET " + client.uri("/status") + " answered " + reply.error());
         }
         if (json) {
             out.println(status.toPrettyString());

@@ -1,11 +1,10 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.repo.GitRepo;
 import dev.mlserver.gateway.repo.Release;
-import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Repository;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,19 +39,14 @@ final class TagsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Release> releases;
-        Repository repository;
-        try {
-            repository = Repository.open(repo);
-            try (GitRepo git = GitRepo.require(repository.root())) {
-                releases = Release.all(git);
-            }
-        } catch (RepoException | ConfigException e) {
-            return Terminal.fail(spec, e.getMessage());
+        Repository repository = Repository.open(repo);
+        try (GitRepo git = GitRepo.require(repository.root())) {
+            releases = Release.all(git);
         }
         if (classifier != null) {
             releases = Release.of(releases, classifier);
             if (releases.isEmpty() && repository.classifier(classifier).isEmpty()) {
-                return Terminal.fail(spec, "no tags and no module for classifier '" + classifier + "'");
+                throw new ToolException("no tags and no module for classifier '" + classifier + "'");
             }
         }
         if (json) {

@@ -35,13 +35,6 @@ final class Terminal {
         out(spec).flush();
     }
 
-    /** Reports a problem on standard error; returns exit code 1. */
-    static int fail(CommandSpec spec, String message) {
-        err(spec).println("ml_server " + spec.name() + ": " + message);
-        err(spec).flush();
-        return 1;
-    }
-
     /** Only warnings and errors from the libraries: a tool's output is its own. */
     static void quietLogs() {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof Logger root) {

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -58,37 +59,26 @@ final class TestCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Optional<String> given = givenBody();
         GatewayClient client = remote.client(spec);
-        try {
-            GatewayClient.Reply listing = client.get("/classifiers");
-            if (listing.status() == 401 || listing.status() == 403) {
-                err.println("ml_server test: " + GatewayClient.authHint(listing));
-                return 1;
-            }
-            JsonNode routes = findRoutes(listing);
-            if (routes == null) {
-                err.println("ml_server test: " + client.uri("/") + " serves no classifier named '" + classifier
-                        + "'; it serves: " + served(listing));
-                return 1;
-            }
-            String request = given.isPresent() ? given.get() : example(client, routes);
-            if (request == null) {
-                return 1;
-            }
-            String path = routes.path(proba ? "predict_proba" : "predict").asText();
-            GatewayClient.Reply reply = client.post(path, request);
-            if (json) {
-                printJson(out, client, path, request, reply);
-            } else {
-                printHuman(out, client, path, request, reply);
-            }
-            return reply.status() == 200 ? 0 : 1;
-        } catch (GatewayClient.Unreachable e) {
-            err.println("ml_server test: " + e.getMessage());
-            return 1;
+        GatewayClient.Reply listing = client.get("/classifiers");
+        if (listing.status() == 401 || listing.status() == 403) {
+            throw new ToolException(GatewayClient.authHint(listing));
         }
+        JsonNode routes = findRoutes(listing);
+        if (routes == null) {
+            throw new ToolException(client.uri("/") + " serves no classifier named '" + classifier
+                    + "'; it serves: " + served(listing));
+        }
+        String request = given.isPresent() ? given.get() : example(client, routes);
+        String path = routes.path(proba ? "predict_proba" : "predict").asText();
+        GatewayClient.Reply reply = client.post(path, request);
+        if (json) {
+            printJson(out, client, path, request, reply);
+        } else {
+            printHuman(out, client, path, request, reply);
+        }
+        return reply.status() == 200 ? 0 : 1;
     }
 
     private Optional<String> givenBody() {
@@ -137,9 +127,7 @@ final class TestCommand implements Callable<Integer> {
         GatewayClient.Reply reply = client.get(describe);
         JsonNode example = reply.json().map(j -> j.get("example")).orElse(null);
         if (!reply.ok() || example == null) {
-            spec.commandLine().getErr().println("ml_server test: GET " + describe + " gave no example (" + reply.error()
-                    + "); pass --data or --file");
-            return null;
+            throw new ToolException("GET " + describe + " gave no example (" + reply.error() + "); pass --data or --file");
         }
         return example.toString();
     }

@@ -1,13 +1,12 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.repo.ToolException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.repo.ClassifierModule;
 import dev.mlserver.gateway.repo.GitRepo;
 import dev.mlserver.gateway.repo.Release;
-import dev.mlserver.gateway.repo.RepoException;
 import dev.mlserver.gateway.repo.Repository;
 import dev.mlserver.gateway.repo.SemVer;
 import java.nio.file.Path;
@@ -48,21 +47,17 @@ final class VersionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Row> rows = new ArrayList<>();
-        try {
-            Repository repository = Repository.open(repo);
-            List<ClassifierModule> modules = classifier == null ? repository.classifiers() : List.of(repository.require(classifier));
-            if (modules.isEmpty()) {
-                return Terminal.fail(spec, "no classifier module (pom.xml + mlserver.yaml) in " + repository.root());
-            }
-            List<Release> releases;
-            try (GitRepo git = GitRepo.require(repository.root())) {
-                releases = Release.all(git);
-            }
-            for (ClassifierModule m : modules) {
-                rows.add(row(m, releases));
-            }
-        } catch (RepoException | ConfigException e) {
-            return Terminal.fail(spec, e.getMessage());
+        Repository repository = Repository.open(repo);
+        List<ClassifierModule> modules = classifier == null ? repository.classifiers() : List.of(repository.require(classifier));
+        if (modules.isEmpty()) {
+            throw new ToolException("no classifier module (pom.xml + mlserver.yaml) in " + repository.root());
+        }
+        List<Release> releases;
+        try (GitRepo git = GitRepo.require(repository.root())) {
+            releases = Release.all(git);
+        }
+        for (ClassifierModule m : modules) {
+            rows.add(row(m, releases));
         }
         boolean agree = rows.stream().allMatch(Row::agree);
         if (json) {

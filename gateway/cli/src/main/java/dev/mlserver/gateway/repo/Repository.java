@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 /**
  * A repository of classifier modules: its root, its {@code mlserver-repo.yaml}, every Maven
@@ -21,6 +23,8 @@ import java.util.Set;
 public final class Repository {
     private static final Set<String> SKIPPED = Set.of("target", "node_modules", "lib", "src", "artifacts");
     private static final int MAX_DEPTH = 6;
+    /** The pom property that names the family, stamped into plugin manifests as {@code Git-Repository}. */
+    public static final String NAME_PROPERTY = "mlserver.repository";
 
     private final Path root;
     private final RepoConfig config;
@@ -59,6 +63,7 @@ public final class Repository {
 
     private static Repository scan(Path root) {
         RepoConfig config = RepoConfig.load(root);
+        String fallbackName = Scaffold.repositoryName(root);
         Map<String, Path> modules = new LinkedHashMap<>();
         List<ClassifierModule> classifiers = new ArrayList<>();
         try {
@@ -74,8 +79,9 @@ public final class Repository {
                         PomFile pomFile = PomFile.read(pom);
                         pomFile.artifactId().ifPresent(id -> modules.putIfAbsent(id, dir));
                         if (Files.isRegularFile(dir.resolve("mlserver.yaml"))) {
-                            String name1 = pomFile.artifactId().orElseThrow(() -> new RepoException(pom + " has no <artifactId>"));
-                            classifiers.add(new ClassifierModule(name1, dir, relative(root, dir), pomFile));
+                            String classifier = pomFile.artifactId().orElseThrow(() -> new RepoException(pom + " has no <artifactId>"));
+                            String family = pomFile.property(NAME_PROPERTY).orElse(fallbackName);
+                            classifiers.add(new ClassifierModule(classifier, dir, relative(root, dir), pomFile, family));
                         }
                     }
                     return FileVisitResult.CONTINUE;
@@ -84,7 +90,15 @@ public final class Repository {
         } catch (IOException e) {
             throw new RepoException("cannot read " + root + ": " + e.getMessage(), e);
         }
-        classifiers.sort(Comparator.comparing(ClassifierModule::name));
+        classifiers.sort(Comparator.comparing(ClassifierModule::name).thenComparing(ClassifierModule::relativeDir));
+        for (int i = 1; i < classifiers.size(); i++) {
+            ClassifierModule a = classifiers.get(i - 1);
+            ClassifierModule b = classifiers.get(i);
+            if (a.name().equals(b.name())) {
+                throw new RepoException("two classifier modules are named '" + a.name() + "' (" + a.relative("pom.xml") + " and "
+                        + b.relative("pom.xml") + "): the artifactId is the classifier's name, rename one");
+            }
+        }
         return new Repository(root, config, modules, List.copyOf(classifiers));
     }
 
@@ -94,6 +108,46 @@ public final class Repository {
 
     public Path root() {
         return root;
+    }
+
+    /**
+     * The family's name, as images, labels and manifests spell it: the {@code mlserver.repository}
+     * property its classifiers share, else the root directory's name.
+     */
+    public String name() {
+        List<String> named = classifiers.stream().map(ClassifierModule::repository).distinct().toList();
+        return named.size() == 1 ? named.get(0) : Scaffold.repositoryName(root);
+    }
+
+    /** What git knows of the repository; empty values outside a git work tree. */
+    public GitInfo git() {
+        try (org.eclipse.jgit.lib.Repository repo = new FileRepositoryBuilder().findGitDir(root.toFile()).setMustExist(true).build()) {
+            ObjectId head = repo.resolve("HEAD");
+            String remote = repo.getConfig().getString("remote", "origin", "url");
+            return new GitInfo(Optional.ofNullable(head).map(ObjectId::name), Optional.ofNullable(remote));
+        } catch (IOException | IllegalArgumentException e) {
+            return new GitInfo(Optional.empty(), Optional.empty());
+        }
+    }
+
+    /**
+     * @param head the full id of the checked-out commit
+     * @param remote the {@code origin} remote's URL
+     */
+    public record GitInfo(Optional<String> head, Optional<String> remote) {}
+
+    /**
+     * The classifier module in {@code dir} (as given on the command line, relative to the working
+     * directory); a message that says what is missing when it is none.
+     */
+    public ClassifierModule classifierIn(Path dir) {
+        Path wanted = dir.toAbsolutePath().normalize();
+        return classifierAt(wanted).orElseThrow(() -> new RepoException(
+                !Files.isDirectory(wanted) ? "no directory " + dir
+                : !wanted.startsWith(root) ? dir + " is outside the repository " + root
+                : !Files.isRegularFile(wanted.resolve("pom.xml")) ? dir + " has no pom.xml: a classifier module is a Maven module with mlserver.yaml beside its pom.xml"
+                : !Files.isRegularFile(wanted.resolve("mlserver.yaml")) ? dir + " has no mlserver.yaml: a classifier module has one beside its pom.xml (`ml_server init` writes one)"
+                : dir + " is not a classifier module of " + root));
     }
 
     public RepoConfig config() {

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.testing.Cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ class BumpCommandTest {
         Path repo = dir.resolve("repo");
         List<Object> args = new java.util.ArrayList<>(List.of("init", repo, "--classifier", "iris"));
         args.addAll(List.of(extra));
-        Cli.Run run = Cli.run(args.toArray());
+        Cli.Result run = Cli.run(args.toArray());
         assertThat(run.exit()).as(run.toString()).isZero();
         return repo;
     }
@@ -43,7 +44,7 @@ class BumpCommandTest {
     @Test
     void patchEditsTheModuleVersionCommitsItAloneAndCreatesAnAnnotatedTag() throws Exception {
         Path repo = init();
-        Cli.Run run = Cli.run("bump", "iris", "patch", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "patch", "--repo", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(repo.resolve("pom.xml")).content().contains("<version>0.1.1</version>").doesNotContain("<version>0.1.0</version>");
         assertThat(tags(repo)).containsExactly("iris-v0.1.0", "iris-v0.1.1");
@@ -60,7 +61,7 @@ class BumpCommandTest {
     void pathTagFormatTagsUnderClassifiers() throws Exception {
         Path repo = init("--tag-format", "path");
         assertThat(repo.resolve("mlserver-repo.yaml")).content().contains("format: \"classifiers/{classifier}/v{version}\"");
-        Cli.Run run = Cli.run("bump", "iris", "major", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "major", "--repo", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(tags(repo)).containsExactly("classifiers/iris/v0.1.0", "classifiers/iris/v1.0.0");
     }
@@ -70,7 +71,7 @@ class BumpCommandTest {
         Path repo = init();
         Files.writeString(repo.resolve("mlserver.yaml"), "\n# local edit\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
-        Cli.Run run = Cli.run("bump", "iris", "minor", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "minor", "--repo", repo);
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("uncommitted changes").contains("modified: mlserver.yaml");
         assertThat(repo.resolve("pom.xml")).content().contains("<version>0.1.0</version>");
@@ -84,7 +85,7 @@ class BumpCommandTest {
         try (Git git = Git.open(repo.toFile())) {
             git.tag().setName("iris/v0.2.0").setAnnotated(false).call(); // the legacy spelling counts too
         }
-        Cli.Run run = Cli.run("bump", "iris", "minor", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "minor", "--repo", repo);
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("tag iris/v0.2.0 already names iris 0.2.0");
         assertThat(repo.resolve("pom.xml")).content().contains("<version>0.1.0</version>");
@@ -94,7 +95,7 @@ class BumpCommandTest {
     @Test
     void dryRunSaysWhatWouldHappenAndChangesNothing() throws Exception {
         Path repo = init();
-        Cli.Run run = Cli.run("bump", "iris", "minor", "--dry-run", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "minor", "--dry-run", "--repo", repo);
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("0.1.0 -> 0.2.0 (dry run").contains("tag iris-v0.2.0");
         assertThat(repo.resolve("pom.xml")).content().contains("<version>0.1.0</version>");
@@ -104,7 +105,7 @@ class BumpCommandTest {
     @Test
     void anUnknownClassifierIsAProblemNamingTheOnesThereAre() {
         Path repo = init();
-        Cli.Run run = Cli.run("bump", "wine", "minor", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "wine", "minor", "--repo", repo);
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("no classifier 'wine'").contains("there are: iris");
     }
@@ -112,7 +113,7 @@ class BumpCommandTest {
     @Test
     void anUnknownPartIsAUsageError() {
         Path repo = init();
-        Cli.Run run = Cli.run("bump", "iris", "huge", "--repo", repo);
+        Cli.Result run = Cli.run("bump", "iris", "huge", "--repo", repo);
         assertThat(run.exit()).isEqualTo(2);
     }
 }

@@ -3,6 +3,7 @@ package dev.mlserver.gateway.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlserver.gateway.cli.deploy.CiWorkflow;
+import dev.mlserver.gateway.repo.Repository;
 import dev.mlserver.gateway.testing.Cli;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -74,7 +75,7 @@ class CiWorkflowTest {
     /** Runs the step's script with bash in {@code repo}; returns GITHUB_OUTPUT, or {@code exit N ...}. */
     private static String pick(Path repo, Map<String, String> env) throws Exception {
         Path output = Files.createTempFile(repo, "github-output", ".txt");
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", CiWorkflow.PICK).directory(repo.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", CiWorkflow.pick(Repository.open(repo).classifiers())).directory(repo.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.environment().put("GITHUB_OUTPUT", output.toString());
         Process process = pb.start();

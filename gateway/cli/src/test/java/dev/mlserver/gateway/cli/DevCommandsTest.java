@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.testing.FixtureClassifier;
+import dev.mlserver.gateway.testing.Cli;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
@@ -30,16 +31,6 @@ class DevCommandsTest {
     static TestGateway healthy;
     static TestGateway mixed;
 
-    record Run(int exit, String out, String err) {
-        JsonNode json() {
-            try {
-                return TestGateway.JSON.readTree(out);
-            } catch (IOException e) {
-                throw new AssertionError("not JSON: " + out, e);
-            }
-        }
-    }
-
     @BeforeAll
     static void start() throws IOException {
         copyExamples(healthyDir);
@@ -60,14 +51,8 @@ class DevCommandsTest {
         Files.copy(TestGateway.examplePlugins().resolve("iris.jar"), dir.resolve("iris.jar"));
     }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = MlServer.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    static Cli.Result run(String... args) {
+        return Cli.run((Object[]) args);
     }
 
     static String url(TestGateway gateway) {
@@ -82,7 +67,7 @@ class DevCommandsTest {
 
     @Test
     void testSendsTheExampleAndPrintsTheAnswerAndItsMetadata() {
-        Run run = run("test", "iris", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--url", url(healthy));
         assertThat(run.exit()).as(run.err()).isZero();
         String version = TestGateway.json(healthy.get("/iris")).get("version").asText();
         assertThat(run.out()).contains("POST " + url(healthy) + "/iris/predict -> 200", "\"sepal_length\" : 5.1",
@@ -91,7 +76,7 @@ class DevCommandsTest {
 
     @Test
     void testWithDataCallsPredictProbaWhenAsked() {
-        Run run = run("test", "iris", "--proba", "--data", "{\"payload\": [6.7, 3.0, 5.2, 2.3]}", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--proba", "--data", "{\"payload\": [6.7, 3.0, 5.2, 2.3]}", "--url", url(healthy));
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("/iris/predict_proba -> 200").containsPattern("\n  virginica 0\\.9\\d{3}  versicolor");
     }
@@ -99,14 +84,14 @@ class DevCommandsTest {
     @Test
     void testReadsTheBodyFromAFile(@TempDir Path dir) throws IOException {
         Path body = Files.writeString(dir.resolve("body.json"), "{\"instances\": [[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]]}");
-        Run run = run("test", "iris", "--file", body.toString(), "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--file", body.toString(), "--url", url(healthy));
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("predictions\n  virginica\n  setosa\n");
     }
 
     @Test
     void testWithJsonPrintsTheRequestAndTheWholeAnswer() {
-        Run run = run("test", "iris", "--json", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--json", "--url", url(healthy));
         assertThat(run.exit()).isZero();
         JsonNode envelope = run.json();
         assertThat(envelope.get("status").asInt()).isEqualTo(200);
@@ -118,42 +103,42 @@ class DevCommandsTest {
 
     @Test
     void testOfAnInstanceTheClassifierRefusesExits1WithTheError() {
-        Run run = run("test", "iris", "--data", "{\"payload\": [1, 2]}", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--data", "{\"payload\": [1, 2]}", "--url", url(healthy));
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("-> 400", "invalid_input: expected 4 feature values");
     }
 
     @Test
     void testOfAnUnknownClassifierExits1AndNamesTheServedOnes() {
-        Run run = run("test", "nope", "--url", url(healthy));
+        Cli.Result run = run("test", "nope", "--url", url(healthy));
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("no classifier named 'nope'", "[iris]");
     }
 
     @Test
     void testWithoutAGatewayExits1() throws IOException {
-        Run run = run("test", "iris", "--url", "http://127.0.0.1:" + closedPort());
+        Cli.Result run = run("test", "iris", "--url", "http://127.0.0.1:" + closedPort());
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("cannot connect to", "ml_server serve");
     }
 
     @Test
     void testWithDataThatIsNotJsonIsAUsageError() {
-        Run run = run("test", "iris", "--data", "{nope", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--data", "{nope", "--url", url(healthy));
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("--data is not JSON");
     }
 
     @Test
     void testWithBothDataAndFileIsAUsageError() {
-        Run run = run("test", "iris", "--data", "{}", "--file", "x.json", "--url", url(healthy));
+        Cli.Result run = run("test", "iris", "--data", "{}", "--file", "x.json", "--url", url(healthy));
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("mutually exclusive");
     }
 
     @Test
     void statusPrintsTheTableAndExits0WhenEveryPluginServes() {
-        Run run = run("status", "--url", url(healthy));
+        Cli.Result run = run("status", "--url", url(healthy));
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode iris = TestGateway.json(healthy.get("/iris"));
         assertThat(run.out()).contains("CLASSIFIER  VERSION", "P50", "P99")
@@ -163,7 +148,7 @@ class DevCommandsTest {
 
     @Test
     void statusShowsAFailedPluginWithItsReasonAndExits1() {
-        Run run = run("status", "--url", url(mixed));
+        Cli.Result run = run("status", "--url", url(mixed));
         assertThat(run.exit()).isEqualTo(1);
         // the failed jar's manifest names its classifier and version
         assertThat(run.out()).containsPattern("\nbroken +1\\.0\\.0 .* failed ")
@@ -172,7 +157,7 @@ class DevCommandsTest {
 
     @Test
     void statusWithJsonPrintsTheStatusDocument() {
-        Run run = run("status", "--json", "--url", url(healthy));
+        Cli.Result run = run("status", "--json", "--url", url(healthy));
         assertThat(run.exit()).isZero();
         JsonNode status = run.json();
         assertThat(status.get("classifiers").get(0).get("name").asText()).isEqualTo("iris");
@@ -181,7 +166,7 @@ class DevCommandsTest {
 
     @Test
     void doctorPassesOnTheExampleFamily() {
-        Run run = run("doctor", "--plugins-dir", TestGateway.examplePlugins().toString(), "--port", "0");
+        Cli.Result run = run("doctor", "--plugins-dir", TestGateway.examplePlugins().toString(), "--port", "0");
         assertThat(run.exit()).as(run.out()).isZero();
         assertThat(run.out()).containsPattern("ok +java +Java \\d+")
                 .containsPattern("ok +onnxruntime +ONNX Runtime \\d+\\.\\d+\\.\\d+ native library loaded")
@@ -192,7 +177,7 @@ class DevCommandsTest {
 
     @Test
     void doctorReportsABrokenJarWithItsReasonAndAFix() {
-        Run run = run("doctor", "--plugins-dir", mixedDir.toString(), "--port", "0");
+        Cli.Result run = run("doctor", "--plugins-dir", mixedDir.toString(), "--port", "0");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).containsPattern("fail +plugin broken\\.jar +.*fixture refuses to open")
                 .contains("fix: rebuild or remove this jar", "1 to fix");
@@ -200,7 +185,7 @@ class DevCommandsTest {
 
     @Test
     void doctorReportsAMissingPluginsDirectory(@TempDir Path dir) {
-        Run run = run("doctor", "--plugins-dir", dir.resolve("absent").toString(), "--port", "0", "--json");
+        Cli.Result run = run("doctor", "--plugins-dir", dir.resolve("absent").toString(), "--port", "0", "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode check = find(run.json(), "plugins dir");
         assertThat(check.get("result").asText()).isEqualTo("fail");
@@ -211,7 +196,7 @@ class DevCommandsTest {
     @Test
     void doctorReportsAnInvalidConfigByKey(@TempDir Path dir) throws IOException {
         Path config = Files.writeString(dir.resolve("gateway.yaml"), "server:\n  prot: 8000\n");
-        Run run = run("doctor", "--config", config.toString(), "--json");
+        Cli.Result run = run("doctor", "--config", config.toString(), "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode check = find(run.json(), "config");
         assertThat(check.get("result").asText()).isEqualTo("fail");
@@ -220,7 +205,7 @@ class DevCommandsTest {
 
     @Test
     void doctorFindsTheGatewayOnItsPortAndChecksIt() {
-        Run run = run("doctor", "--plugins-dir", healthyDir.toString(), "--port", Integer.toString(healthy.port()), "--json");
+        Cli.Result run = run("doctor", "--plugins-dir", healthyDir.toString(), "--port", Integer.toString(healthy.port()), "--json");
         assertThat(run.exit()).as(run.out()).isZero();
         JsonNode gateway = find(run.json(), "gateway");
         assertThat(gateway.get("result").asText()).isEqualTo("ok");
@@ -230,7 +215,7 @@ class DevCommandsTest {
 
     @Test
     void doctorWithTheUrlOfAGatewayWithAFailedPluginExits1() {
-        Run run = run("doctor", "--plugins-dir", healthyDir.toString(), "--port", "0", "--url", url(mixed));
+        Cli.Result run = run("doctor", "--plugins-dir", healthyDir.toString(), "--port", "0", "--url", url(mixed));
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).containsPattern("fail +gateway +.*failed plugins: broken\\.jar: .*fixture refuses to open");
     }

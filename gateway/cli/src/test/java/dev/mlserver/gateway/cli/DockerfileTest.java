@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlserver.gateway.cli.deploy.ImagePlanner;
 import dev.mlserver.gateway.cli.deploy.PluginJar;
-import dev.mlserver.gateway.cli.deploy.SourceRepository;
+import dev.mlserver.gateway.repo.Repository;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,9 +29,9 @@ class DockerfileTest {
 
         var spec = ImagePlanner.plan(new ImagePlanner.Request("mlserver-examples", jars, gatewayJar,
                 ImagePlanner.DEFAULT_BASE_IMAGE, Optional.empty(), Optional.empty(), Instant.EPOCH,
-                new SourceRepository.GitInfo(Optional.empty(), Optional.empty()), tmp));
+                new Repository.GitInfo(Optional.empty(), Optional.empty()), tmp));
 
-        assertThat(root.resolve("docker/Dockerfile")).as("regenerate with ml_server build from the repository root")
+        assertThat(root.resolve("docker/Dockerfile")).as("regenerate: ml_server build, then copy target/docker/mlserver-examples/Dockerfile")
                 .hasSameTextualContentAs(tmp.resolve(spec.name()).resolve("Dockerfile"));
     }
 }

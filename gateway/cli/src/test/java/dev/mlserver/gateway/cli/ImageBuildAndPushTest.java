@@ -202,7 +202,9 @@ class ImageBuildAndPushTest {
         assertThat(config.plugins().dir()).isEqualTo(Path.of("/app/plugins"));
         assertThat(config.plugins().workDir()).isEqualTo(Path.of("/tmp/mlserver-plugins"));
         String dockerfile = Files.readString(context.resolve("Dockerfile"));
-        assertThat(dockerfile).contains("FROM " + base, "COPY plugins/iris.jar /app/plugins/iris.jar", "USER 10001:10001",
+        // a tarball base is named by the image it loads as, with the command that loads it
+        assertThat(dockerfile).contains("docker load -i " + base.substring("tar://".length()), "FROM mlserver-test-base:1",
+                "COPY plugins/iris.jar /app/plugins/iris.jar", "USER 10001:10001",
                 "HEALTHCHECK", "ENTRYPOINT [\"java\"");
         assertThat(Files.mismatch(context.resolve("plugins/iris.jar"), iris)).isEqualTo(-1);
     }

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.testing.Cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,7 @@ class InitCommandTest {
     void oneClassifierGivesTheSingleLayoutThatBuildsAndServes() throws Exception {
         Maven.assumeAvailable();
         Path repo = dir.resolve("flowers");
-        Cli.Run run = Cli.run("init", repo, "--classifier", "iris", "--group-id", "com.acme.ml");
+        Cli.Result run = Cli.run("init", repo, "--classifier", "iris", "--group-id", "com.acme.ml");
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(repo.resolve("src/main/java/com/acme/ml/iris/IrisClassifier.java")).content().contains("@Extension");
         assertThat(repo.resolve("classifiers")).doesNotExist();
@@ -52,7 +53,7 @@ class InitCommandTest {
 
     @Test
     void aReservedClassifierNameIsAUsageError() {
-        Cli.Run run = Cli.run("init", dir.resolve("r"), "--classifier", "metrics");
+        Cli.Result run = Cli.run("init", dir.resolve("r"), "--classifier", "metrics");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("reserved");
         assertThat(dir.resolve("r")).doesNotExist();
@@ -60,7 +61,7 @@ class InitCommandTest {
 
     @Test
     void anInvalidClassifierNameIsAUsageError() {
-        Cli.Run run = Cli.run("init", dir.resolve("r"), "--classifier", "Sentiment_Analyzer");
+        Cli.Result run = Cli.run("init", dir.resolve("r"), "--classifier", "Sentiment_Analyzer");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("invalid classifier name");
     }
@@ -69,7 +70,7 @@ class InitCommandTest {
     void aNonEmptyDirectoryIsRefused() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("taken"));
         Files.writeString(repo.resolve("notes.txt"), "mine");
-        Cli.Run run = Cli.run("init", repo, "--classifier", "iris");
+        Cli.Result run = Cli.run("init", repo, "--classifier", "iris");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("is not empty");
         assertThat(repo.resolve("pom.xml")).doesNotExist();
@@ -78,7 +79,7 @@ class InitCommandTest {
     @Test
     void everyCommandHasHelpWithAnExample() {
         for (String command : new String[] {"init", "serve", "validate", "list", "version", "bump", "tags"}) {
-            Cli.Run run = Cli.run(command, "--help");
+            Cli.Result run = Cli.run(command, "--help");
             assertThat(run.exit()).as(command).isZero();
             assertThat(run.out()).as(command).contains("Example").contains("ml_server " + (command.equals("serve") ? "" : command));
         }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code ml_server k8s} output parsed into fabric8's typed Kubernetes and Istio models. */
 class KubernetesManifestsTest {
     /** The repository root: the gateway module's parent, where the example family lives. */
-    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+    static final Path ROOT = Path.of("").toAbsolutePath().getParent().getParent();
 
     @Test
     void canaryPrintsDeploymentsForBothVersionsAServiceAndAVirtualServiceSplitting90To10() {

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.testing.Cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,7 +25,7 @@ class ListAndValidateCommandTest {
 
     private Path init(String name) {
         Path repo = dir.resolve(name);
-        Cli.Run run = Cli.run("init", repo);
+        Cli.Result run = Cli.run("init", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         return repo;
     }
@@ -32,7 +33,7 @@ class ListAndValidateCommandTest {
     @Test
     void listShowsARepositorysClassifiersWithTagAndCommit() throws Exception {
         Path repo = init("iris-repo");
-        Cli.Run run = Cli.run("list", repo, "--json");
+        Cli.Result run = Cli.run("list", repo, "--json");
         assertThat(run.exit()).as(run.toString()).isZero();
         JsonNode row = JSON.readTree(run.out()).get(0);
         assertThat(row.get("classifier").asText()).isEqualTo("iris-repo");
@@ -46,7 +47,7 @@ class ListAndValidateCommandTest {
     @Test
     void listShowsAPluginsDirectoryFromTheJarsManifests() throws Exception {
         Path plugins = TestGateway.examplePlugins();
-        Cli.Run run = Cli.run("list", plugins, "--json");
+        Cli.Result run = Cli.run("list", plugins, "--json");
         assertThat(run.exit()).as(run.toString()).isZero();
         JsonNode iris = null;
         for (JsonNode row : JSON.readTree(run.out())) {
@@ -63,7 +64,7 @@ class ListAndValidateCommandTest {
     @Test
     void validateAcceptsAFreshScaffoldFromSource() {
         Path repo = init("fresh");
-        Cli.Run run = Cli.run("validate", repo);
+        Cli.Result run = Cli.run("validate", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).startsWith("ok: 1 checked");
     }
@@ -80,7 +81,7 @@ class ListAndValidateCommandTest {
                 "limits: {max_queue: -1}",
                 ""), StandardCharsets.UTF_8);
         Files.write(repo.resolve("artifacts/model.onnx"), "not a model".getBytes(StandardCharsets.UTF_8));
-        Cli.Run run = Cli.run("validate", repo.resolve("mlserver.yaml"));
+        Cli.Result run = Cli.run("validate", repo.resolve("mlserver.yaml"));
         assertThat(run.exit()).as(run.toString()).isEqualTo(1);
         String yaml = repo.resolve("mlserver.yaml").toString();
         assertThat(run.out())
@@ -99,7 +100,7 @@ class ListAndValidateCommandTest {
     void validateJsonReportsAJarWithoutPluginVersion() throws Exception {
         Path plugins = Files.createDirectories(dir.resolve("plugins"));
         PluginJars.plugin("fixture").version("").classifier(FixtureClassifier.class).writeTo(plugins, "fixture.jar");
-        Cli.Run run = Cli.run("validate", plugins, "--json");
+        Cli.Result run = Cli.run("validate", plugins, "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode report = JSON.readTree(run.out());
         assertThat(report.get("ok").asBoolean()).isFalse();
@@ -114,14 +115,14 @@ class ListAndValidateCommandTest {
     void validateLoadsAndWarmsAJarForRealAndReportsWhyItCannotServe() throws Exception {
         Path plugins = Files.createDirectories(dir.resolve("plugins"));
         PluginJars.plugin("fixture").classifier(FixtureClassifier.class).yaml("fail: warmup\n").writeTo(plugins, "fixture.jar");
-        Cli.Run run = Cli.run("validate", plugins.resolve("fixture.jar"));
+        Cli.Result run = Cli.run("validate", plugins.resolve("fixture.jar"));
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("fixture.jar: the gateway cannot serve it: warm-up prediction on the example failed");
     }
 
     @Test
     void validateAcceptsTheExamplePluginJars() {
-        Cli.Run run = Cli.run("validate", TestGateway.examplePlugins().resolve("iris.jar"));
+        Cli.Result run = Cli.run("validate", TestGateway.examplePlugins().resolve("iris.jar"));
         assertThat(run.exit()).as(run.toString()).isZero();
     }
 }

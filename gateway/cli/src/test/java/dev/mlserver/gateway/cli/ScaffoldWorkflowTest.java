@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.testing.Cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -42,7 +43,7 @@ class ScaffoldWorkflowTest {
     @TempDir
     static Path workspace;
     Path repo;
-    Cli.Run init;
+    Cli.Result init;
 
     @BeforeAll
     void initAndBuild() throws Exception {
@@ -96,7 +97,7 @@ class ScaffoldWorkflowTest {
     @Test
     @Order(3)
     void validateOpensEveryModuleAndBuiltJarAndExitsZero() {
-        Cli.Run run = Cli.run("validate", repo);
+        Cli.Result run = Cli.run("validate", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).contains("ok: 6 checked").contains("0 errors");
     }
@@ -147,7 +148,7 @@ class ScaffoldWorkflowTest {
         Path pom = repo.resolve("classifiers/spam/pom.xml");
         String before = Files.readString(pom, StandardCharsets.UTF_8);
 
-        Cli.Run bump = Cli.run("bump", "spam", "minor", "--repo", repo);
+        Cli.Result bump = Cli.run("bump", "spam", "minor", "--repo", repo);
         assertThat(bump.exit()).as(bump.toString()).isZero();
         assertThat(bump.out()).contains("spam: 0.1.0 -> 0.2.0").contains("tagged spam-v0.2.0");
         String after = Files.readString(pom, StandardCharsets.UTF_8);
@@ -155,7 +156,7 @@ class ScaffoldWorkflowTest {
         assertThat(after).contains("<version>1.0.0</version>"); // the parent's, untouched
         assertThat(changedFiles()).containsExactly("classifiers/spam/pom.xml");
 
-        Cli.Run tags = Cli.run("tags", "spam", "--repo", repo);
+        Cli.Result tags = Cli.run("tags", "spam", "--repo", repo);
         assertThat(tags.exit()).isZero();
         assertThat(tags.out().lines().skip(1).map(l -> l.split("\\s+")[2]).toList())
                 .containsExactly("spam-v0.2.0", "spam-v0.1.0");

@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli;
 
+import dev.mlserver.gateway.testing.Cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,7 @@ class TagsAndVersionCommandTest {
     @BeforeEach
     void init() {
         repo = dir.resolve("repo");
-        Cli.Run run = Cli.run("init", repo, "--classifier", "iris");
+        Cli.Result run = Cli.run("init", repo, "--classifier", "iris");
         assertThat(run.exit()).as(run.toString()).isZero();
     }
 
@@ -34,7 +35,7 @@ class TagsAndVersionCommandTest {
     @Test
     void tagsReadsEveryFormatNewestFirstInSemanticVersionOrder() throws Exception {
         tag("iris/v1.9.0", "iris-v1.10.0", "classifiers/iris/v1.2.0", "iris-v2.0.0-rc.1", "wine-v3.0.0", "v9.9.9", "release");
-        Cli.Run run = Cli.run("tags", "iris", "--repo", repo, "--json");
+        Cli.Result run = Cli.run("tags", "iris", "--repo", repo, "--json");
         assertThat(run.exit()).as(run.toString()).isZero();
         JsonNode tags = new ObjectMapper().readTree(run.out());
         assertThat(tags).extracting(t -> t.get("tag").asText()).containsExactly(
@@ -45,14 +46,14 @@ class TagsAndVersionCommandTest {
     @Test
     void tagsWithoutAClassifierListsEveryClassifier() throws Exception {
         tag("wine-v3.0.0");
-        Cli.Run run = Cli.run("tags", "--repo", repo);
+        Cli.Result run = Cli.run("tags", "--repo", repo);
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("iris-v0.1.0").contains("wine-v3.0.0");
     }
 
     @Test
     void versionAgreesRightAfterInit() {
-        Cli.Run run = Cli.run("version", "--repo", repo);
+        Cli.Result run = Cli.run("version", "--repo", repo);
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).containsPattern("iris\\s+0\\.1\\.0\\s+0\\.1\\.0\\s+iris-v0\\.1\\.0\\s+agree");
     }
@@ -60,7 +61,7 @@ class TagsAndVersionCommandTest {
     @Test
     void versionSaysWhenTheTagsAreAheadOfTheSource() throws Exception {
         tag("iris-v0.3.0");
-        Cli.Run run = Cli.run("version", "iris", "--repo", repo, "--json");
+        Cli.Result run = Cli.run("version", "iris", "--repo", repo, "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode row = new ObjectMapper().readTree(run.out()).get(0);
         assertThat(row.get("source_version").asText()).isEqualTo("0.1.0");

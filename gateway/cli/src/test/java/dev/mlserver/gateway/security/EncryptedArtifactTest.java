@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.gateway.testing.Cli;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
@@ -53,8 +54,8 @@ class EncryptedArtifactTest {
         if (generateKey) {
             args.add(1, "--generate-key");
         }
-        PluginIntegrityTest.Result result = PluginIntegrityTest.cli(args.toArray(String[]::new));
-        assertThat(result.code()).as(result.err()).isZero();
+        Cli.Result result = Cli.run(args.toArray(String[]::new));
+        assertThat(result.exit()).as(result.err()).isZero();
         assertThat(result.out()).contains("wrote " + sealed);
         byte[] encrypted = Files.readAllBytes(sealed);
         Path renamed = PluginJars.renamed(iris, dir, "secret", "1.0.0");
@@ -201,9 +202,9 @@ class EncryptedArtifactTest {
     void generateKeyRefusesToOverwriteAKey() throws IOException {
         Files.writeString(key, "existing\n");
         Files.write(dir.resolve("m.onnx"), clearModel);
-        PluginIntegrityTest.Result result = PluginIntegrityTest.cli("encrypt-artifact", "--generate-key", "--key-file",
+        Cli.Result result = Cli.run("encrypt-artifact", "--generate-key", "--key-file",
                 key.toString(), dir.resolve("m.onnx").toString());
-        assertThat(result.code()).isEqualTo(1);
+        assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).contains("exists; not overwriting a key");
         assertThat(Files.readString(key)).isEqualTo("existing\n");
     }

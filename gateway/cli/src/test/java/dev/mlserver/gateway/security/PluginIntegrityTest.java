@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.cli.MlServer;
+import dev.mlserver.gateway.testing.Cli;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
@@ -34,17 +35,9 @@ class PluginIntegrityTest {
         PluginJars.renamed(iris, plugins, "other", "1.0.0");
     }
 
-    static Result cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = MlServer.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Result(code, out.toString(), err.toString());
+    static Cli.Result cli(String... args) {
+        return Cli.run((Object[]) args);
     }
-
-    record Result(int code, String out, String err) {}
 
     /** Changes one byte in the middle of a file. */
     static void flipOneByte(Path file) throws IOException {
@@ -65,8 +58,8 @@ class PluginIntegrityTest {
 
     @Test
     void lockWritesOneSha256sumLinePerJar() throws IOException {
-        Result result = cli("lock", "--plugins-dir", plugins.toString());
-        assertThat(result.code()).as(result.err()).isZero();
+        Cli.Result result = cli("lock", "--plugins-dir", plugins.toString());
+        assertThat(result.exit()).as(result.err()).isZero();
         // beside the plugins directory, not in it: whoever can drop a jar there cannot add its digest
         String lock = Files.readString(dir.resolve("plugins.lock"));
         assertThat(lock.lines()).hasSize(2)
@@ -94,7 +87,7 @@ class PluginIntegrityTest {
         PluginJars.renamed(TestGateway.examplePlugins().resolve("iris.jar"), plugins, "newcomer", "1.0.0");
         // someone who can write jars writes a lock listing their own jar where the old default was
         assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--output", plugins.resolve("plugins.lock").toString())
-                .code()).isZero();
+                .exit()).isZero();
         try (TestGateway gateway = TestGateway.start(plugins, config("strict"))) {
             assertThat(plugin(gateway, "newcomer.jar").get("state").asText()).isEqualTo("failed");
             assertThat(gateway.post("/iris/predict", BODY).statusCode()).isEqualTo(200);
@@ -104,11 +97,11 @@ class PluginIntegrityTest {
     @Test
     void lockCheckFailsOnAJarChangedByOneByte() throws IOException {
         cli("lock", "--plugins-dir", plugins.toString());
-        assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--check").code()).isZero();
+        assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--check").exit()).isZero();
         flipOneByte(plugins.resolve("other.jar"));
-        Result result = cli("lock", "--plugins-dir", plugins.toString(), "--check");
-        assertThat(result.code()).isEqualTo(1);
-        assertThat(result.err()).contains("differs: other.jar: sha256");
+        Cli.Result result = cli("lock", "--plugins-dir", plugins.toString(), "--check");
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err()).startsWith("ml_server: ").contains("other.jar: sha256");
     }
 
     @Test
@@ -160,7 +153,7 @@ class PluginIntegrityTest {
     @Test
     void aLockFileElsewhereIsUsedWhenConfigured() throws IOException {
         Path lock = dir.resolve("elsewhere.lock");
-        assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--output", lock.toString()).code()).isZero();
+        assertThat(cli("lock", "--plugins-dir", plugins.toString(), "--output", lock.toString()).exit()).isZero();
         try (TestGateway gateway = TestGateway.start(plugins, config("strict") + "  lock_file: " + lock + "\n")) {
             assertThat(gateway.post("/iris/predict", BODY).statusCode()).isEqualTo(200);
             assertThat(gateway.post("/other/predict", BODY).statusCode()).isEqualTo(200);

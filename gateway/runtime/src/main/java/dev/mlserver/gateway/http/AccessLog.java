@@ -1,6 +1,5 @@
 package dev.mlserver.gateway.http;
 
-import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
@@ -9,14 +8,16 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * First handler of every request: assigns the request id and, when the response is done,
- * records the classifier metrics and writes one access line to the {@code mlserver.access}
- * logger. A response the client abandoned counts as status 499.
+ * First handler of every request: assigns the request id and begins its {@link Exchange}; when
+ * the response is done, records the classifier metrics under the matched route's name and
+ * writes one access line to the {@code mlserver.access} logger. A response the client abandoned
+ * counts as status 499.
  */
 final class AccessLog implements Handler<RoutingContext> {
     static final String LOGGER = "mlserver.access";
@@ -28,9 +29,9 @@ final class AccessLog implements Handler<RoutingContext> {
 
     private final GatewayMetrics metrics;
     private final GatewayConfig.Logging logging;
-    private final java.util.function.BooleanSupplier draining;
+    private final BooleanSupplier draining;
 
-    AccessLog(GatewayMetrics metrics, GatewayConfig.Logging logging, java.util.function.BooleanSupplier draining) {
+    AccessLog(GatewayMetrics metrics, GatewayConfig.Logging logging, BooleanSupplier draining) {
         this.metrics = metrics;
         this.logging = logging;
         this.draining = draining;
@@ -38,16 +39,11 @@ final class AccessLog implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
-        long start = System.nanoTime();
-        RequestIds.assign(ctx);
+        Exchange.begin(ctx, this, RequestIds.assign(ctx));
         if (draining.getAsBoolean()) {
             // shutting down: each client reconnects for its next request, and so finds the new instance
             ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
-        // not done.succeeded(): after an h2c upgrade the end handler reports a failure even though
-        // the response was written in full
-        ctx.addEndHandler(done -> finished(ctx, ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_CLOSED,
-                System.nanoTime() - start));
         ctx.next();
     }
 
@@ -55,10 +51,15 @@ final class AccessLog implements Handler<RoutingContext> {
      * Counts and logs the request; then, the request's very last act, lets go of the classifier
      * version it resolved, which a replaced version waits for before it closes.
      */
-    private void finished(RoutingContext ctx, int status, long nanos) {
-        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+    void finished(RoutingContext ctx, Exchange exchange) {
+        int status = ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_CLOSED;
+        long nanos = System.nanoTime() - exchange.start;
+        LoadedClassifier classifier = exchange.classifier;
         try {
-            record(ctx, classifier, status, nanos);
+            if (classifier != null) {
+                metrics.request(classifier, exchange.route.name(), status, nanos);
+            }
+            log(ctx, exchange, status, nanos);
         } finally {
             if (classifier != null) {
                 classifier.leave();
@@ -66,30 +67,30 @@ final class AccessLog implements Handler<RoutingContext> {
         }
     }
 
-    private void record(RoutingContext ctx, LoadedClassifier classifier, int status, long nanos) {
-        String route = classifier == null ? null : route(ctx.request().path());
-        if (classifier != null) {
-            metrics.request(classifier, route, status, nanos);
-        }
+    private void log(RoutingContext ctx, Exchange exchange, int status, long nanos) {
         if (!logging.accessLog() || !LOG.isInfoEnabled()) {
             return;
         }
         LoggingEventBuilder line = LOG.atInfo().setMessage("request")
-                .addKeyValue("request_id", RequestIds.get(ctx))
+                .addKeyValue("request_id", exchange.requestId)
                 .addKeyValue("method", ctx.request().method().name())
                 .addKeyValue("path", clip(ctx.request().path(), 200))
                 .addKeyValue("status", status)
                 .addKeyValue("duration_ms", Math.round(nanos / 1000.0) / 1000.0);
-        if (classifier != null) {
-            line.addKeyValue("classifier", classifier.info().name())
-                    .addKeyValue("version", classifier.info().version())
-                    .addKeyValue("route", route);
+        if (exchange.route != null) {
+            line.addKeyValue("route", exchange.route.name());
         }
-        ErrorCode error = ctx.get(Routes.ERROR_CODE_KEY);
-        if (error != null) {
-            line.addKeyValue("error", error.wire());
+        if (exchange.classifier != null) {
+            line.addKeyValue("classifier", exchange.classifier.info().name())
+                    .addKeyValue("version", exchange.classifier.info().version());
         }
-        if (Boolean.TRUE.equals(ctx.get(Routes.CACHED_KEY))) {
+        if (exchange.grant != null) {
+            line.addKeyValue("identity", exchange.grant.identity());
+        }
+        if (exchange.error != null) {
+            line.addKeyValue("error", exchange.error.wire());
+        }
+        if (exchange.cached) {
             line.addKeyValue("cached", true);
         }
         if (logging.logPayloads()) {
@@ -99,20 +100,6 @@ final class AccessLog implements Handler<RoutingContext> {
             }
         }
         line.log();
-    }
-
-    /** The route label of a path that resolved a classifier: one of four fixed values. */
-    static String route(String path) {
-        if (path.endsWith("/predict")) {
-            return "predict";
-        }
-        if (path.endsWith("/predict_proba")) {
-            return "predict_proba";
-        }
-        if (path.endsWith("/ready")) {
-            return "ready";
-        }
-        return "describe";
     }
 
     private static String clip(String s, int max) {

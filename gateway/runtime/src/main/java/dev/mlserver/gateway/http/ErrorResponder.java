@@ -61,7 +61,8 @@ final class ErrorResponder implements Handler<RoutingContext> {
             code = fromStatus(ctx.statusCode());
             message = defaultMessage(code, ctx);
         }
-        LoadedClassifier classifier = ctx.get(Routes.CLASSIFIER_KEY);
+        Exchange exchange = Exchange.of(ctx);
+        LoadedClassifier classifier = exchange == null ? null : exchange.classifier;
         JsonNode metadata = classifier == null ? null : classifier.metadata();
         if (retryAfter != null) {
             ctx.response().putHeader("Retry-After", Integer.toString(retryAfter));
@@ -69,7 +70,9 @@ final class ErrorResponder implements Handler<RoutingContext> {
         if (code == ErrorCode.UNAUTHORIZED && !ctx.response().headers().contains("WWW-Authenticate")) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
         }
-        ctx.put(Routes.ERROR_CODE_KEY, code);
+        if (exchange != null) {
+            exchange.error = code;
+        }
         Responses.send(ctx.response(), code.status(), Responses.error(code, message, metadata));
     }
 

@@ -10,13 +10,15 @@ import dev.mlserver.gateway.registry.LoadedClassifier;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * The OpenAPI 3.1 description of what the gateway serves right now: one path per classifier
- * route, with the classifier's input schema, its example, its labels and its metadata block,
+ * The OpenAPI 3.1 description of what the gateway serves right now, for one caller: each
+ * documented route of the {@link RouteTable} once, a classifier route once for each classifier
+ * the caller may call, with that classifier's input schema, example, labels and metadata block,
  * and every error status. Built from the classifiers loaded at the moment it is asked for.
  */
 final class OpenApiDocument {
@@ -25,8 +27,8 @@ final class OpenApiDocument {
     /** Where each error status comes from, as the operation descriptions say it. */
     private static final Map<Integer, String> WHEN = Map.ofEntries(
             Map.entry(400, "The body is not JSON, exceeds a parser limit, or an instance does not fit the input schema."),
-            Map.entry(401, "Only where bearer tokens are configured: no token was sent."),
-            Map.entry(403, "Only where bearer tokens are configured: the token may not call this classifier."),
+            Map.entry(401, "Only where bearer tokens are configured: no token was sent, or it is not valid."),
+            Map.entry(403, "Only where bearer tokens are configured: the token may not use this route or classifier."),
             Map.entry(404, "No classifier of that name is served."),
             Map.entry(405, "The route exists for another method."),
             Map.entry(413, "The body is larger than server.max_body_bytes."),
@@ -36,53 +38,72 @@ final class OpenApiDocument {
             Map.entry(503, "The classifier is saturated, not ready, or the gateway is draining; retry after Retry-After seconds."),
             Map.entry(504, "The prediction ran longer than the classifier's timeout_ms."));
 
-    private final GatewayConfig config;
-    private final String gatewayVersion;
+    private OpenApiDocument() {}
 
-    private OpenApiDocument(GatewayConfig config, String gatewayVersion) {
-        this.config = config;
-        this.gatewayVersion = gatewayVersion;
-    }
-
-    static ObjectNode build(Collection<LoadedClassifier> serving, GatewayConfig config, String gatewayVersion) {
-        return new OpenApiDocument(config, gatewayVersion).document(serving);
-    }
-
-    private ObjectNode document(Collection<LoadedClassifier> serving) {
+    /** The document of {@code table} for a caller who may see the classifiers in {@code visible}. */
+    static ObjectNode build(RouteTable table, Collection<LoadedClassifier> visible, GatewayConfig config,
+                            String gatewayVersion) {
         ObjectNode doc = object();
         doc.put("openapi", VERSION);
         ObjectNode info = doc.putObject("info");
         info.put("title", "mlserver");
         info.put("version", gatewayVersion);
         info.put("description", "Classifiers of " + config.repository() + " served by this gateway right now ("
-                + serving.size() + "). Every prediction response carries the classifier's metadata block: "
+                + visible.size() + "). Every prediction response carries the classifier's metadata block: "
                 + "the exact version, git tag and commit that answered.");
         ArrayNode tags = doc.putArray("tags");
-        for (LoadedClassifier c : serving) {
+        for (LoadedClassifier c : visible) {
             tags.addObject().put("name", c.info().name()).put("description", c.info().description()
                     + " (version " + c.info().version() + ")");
         }
         tags.addObject().put("name", "gateway").put("description", "Health, listing, status and metrics of the gateway itself.");
 
         ObjectNode paths = doc.putObject("paths");
-        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
-        for (LoadedClassifier c : serving) {
+        for (LoadedClassifier c : visible) {
             ClassifierInfo ci = c.info();
-            String base = prefix + "/" + ci.name();
-            paths.putObject(base + "/predict").set("post", predict(ci, false));
-            paths.putObject(base + "/predict_proba").set("post", predict(ci, true));
-            paths.putObject(base).set("get", describe(ci));
-            paths.putObject(base + "/ready").set("get", ready(ci));
+            for (Route route : table.routes()) {
+                if (route.doc() instanceof Route.Doc.PerClassifier perClassifier) {
+                    ObjectNode op = operation(route, ci.name(), operationId(ci.name(), route.name()));
+                    op.setAll(perClassifier.operation().apply(ci));
+                    add(paths, route, route.openApiPath(ci.name()), op);
+                }
+            }
         }
-        gatewayPaths(paths);
+        for (Route route : table.routes()) {
+            if (route.doc() instanceof Route.Doc.Gateway gateway) {
+                ObjectNode op = operation(route, "gateway", route.name());
+                op.setAll(gateway.operation().get());
+                add(paths, route, route.openApiPath(""), op);
+            }
+        }
         doc.set("components", components());
         return doc;
     }
 
-    private ObjectNode predict(ClassifierInfo ci, boolean probabilities) {
+    private static ObjectNode operation(Route route, String tag, String operationId) {
         ObjectNode op = object();
-        op.putArray("tags").add(ci.name());
-        op.put("operationId", operationId(ci.name(), probabilities ? "predict_proba" : "predict"));
+        op.putArray("tags").add(tag);
+        op.put("operationId", operationId);
+        return op;
+    }
+
+    /** Adds {@code op} under its path and method; a route behind a token also documents 401 and 403. */
+    private static void add(ObjectNode paths, Route route, String path, ObjectNode op) {
+        if (route.access() != Access.OPEN) {
+            ObjectNode responses = op.has("responses") ? (ObjectNode) op.get("responses") : op.putObject("responses");
+            for (int status : new int[] {401, 403}) {
+                if (!responses.has(Integer.toString(status))) {
+                    errors(responses, status);
+                }
+            }
+        }
+        ObjectNode item = paths.has(path) ? (ObjectNode) paths.get(path) : paths.putObject(path);
+        item.set(route.method().name().toLowerCase(Locale.ROOT), op);
+    }
+
+    /** A predict or predict_proba operation of {@code ci}. */
+    static ObjectNode predict(ClassifierInfo ci, boolean probabilities) {
+        ObjectNode op = object();
         op.put("summary", probabilities ? ci.name() + ": class probabilities" : ci.name() + ": predict labels");
         op.put("description", (probabilities
                 ? "Probabilities of every label (" + String.join(", ", ci.labels()) + ") for each instance."
@@ -178,10 +199,9 @@ final class OpenApiDocument {
         return schema;
     }
 
-    private ObjectNode describe(ClassifierInfo ci) {
+    /** The describe operation of {@code ci}. */
+    static ObjectNode describe(ClassifierInfo ci) {
         ObjectNode op = object();
-        op.putArray("tags").add(ci.name());
-        op.put("operationId", operationId(ci.name(), "describe"));
         op.put("summary", ci.name() + ": metadata, labels, input schema, limits and an example");
         ObjectNode responses = op.putObject("responses");
         ObjectNode schema = object().put("type", "object");
@@ -199,10 +219,9 @@ final class OpenApiDocument {
         return op;
     }
 
-    private ObjectNode ready(ClassifierInfo ci) {
+    /** The readiness operation of {@code ci}. */
+    static ObjectNode ready(ClassifierInfo ci) {
         ObjectNode op = object();
-        op.putArray("tags").add(ci.name());
-        op.put("operationId", operationId(ci.name(), "ready"));
         op.put("summary", ci.name() + ": 200 while it serves");
         ObjectNode responses = op.putObject("responses");
         ObjectNode schema = object().put("type", "object");
@@ -212,36 +231,42 @@ final class OpenApiDocument {
         return op;
     }
 
-    private void gatewayPaths(ObjectNode paths) {
-        gatewayGet(paths, "/classifiers", "classifiers", "Every classifier served and the state of every plugin jar.", true);
-        gatewayGet(paths, "/status", "status",
-                "Per classifier: prediction slots available, in flight, queued, limits, and the last minute's rate and latency.", true);
-        gatewayGet(paths, "/health/live", "health_live", "Liveness: 200 while the process runs.", true);
-        ObjectNode ready = gatewayGet(paths, "/health/ready", "health_ready",
-                "Readiness: 200 once the plugins are loaded and warmed, 503 while loading, draining or serving nothing.", true);
-        ready.putObject("503").put("description", "Not ready; the body's status says why.")
+    /** A gateway GET operation answering a JSON object. */
+    static ObjectNode gatewayJson(String summary) {
+        ObjectNode op = gatewayGet(summary);
+        json((ObjectNode) op.get("responses").get("200"), object().put("type", "object"));
+        return op;
+    }
+
+    /** A gateway GET operation answering plain text. */
+    static ObjectNode gatewayText(String summary) {
+        ObjectNode op = gatewayGet(summary);
+        ((ObjectNode) op.get("responses").get("200")).putObject("content").putObject("text/plain").putObject("schema")
+                .put("type", "string");
+        return op;
+    }
+
+    /** A gateway POST operation without a body, answering a JSON object. */
+    static ObjectNode post(String summary) {
+        return gatewayJson(summary);
+    }
+
+    /** Readiness: 200 or 503 with a reason. */
+    static ObjectNode healthReady(String summary) {
+        ObjectNode op = gatewayJson(summary);
+        ((ObjectNode) op.get("responses")).putObject("503").put("description", "Not ready; the body's status says why.")
                 .putObject("content").putObject("application/json").putObject("schema").put("type", "object");
-        gatewayGet(paths, "/openapi.json", "openapi", "This document, as of the classifiers loaded now.", true);
-        ObjectNode metrics = gatewayGet(paths, "/metrics", "metrics", "Prometheus text format.", false);
-        ((ObjectNode) metrics.get("200")).putObject("content").putObject("text/plain").putObject("schema").put("type", "string");
+        return op;
     }
 
-    /** Adds a gateway GET route; returns its responses. */
-    private ObjectNode gatewayGet(ObjectNode paths, String path, String id, String summary, boolean json) {
+    private static ObjectNode gatewayGet(String summary) {
         ObjectNode op = object();
-        op.putArray("tags").add("gateway");
-        op.put("operationId", id);
         op.put("summary", summary);
-        ObjectNode responses = op.putObject("responses");
-        ObjectNode ok = responses.putObject("200").put("description", "OK");
-        if (json) {
-            json(ok, object().put("type", "object"));
-        }
-        paths.putObject(path).set("get", op);
-        return responses;
+        op.putObject("responses").putObject("200").put("description", "OK");
+        return op;
     }
 
-    private ObjectNode components() {
+    private static ObjectNode components() {
         ObjectNode components = object();
         ObjectNode error = components.putObject("schemas").putObject("Error").put("type", "object");
         error.put("description", "Every error: a code and a safe message, plus the classifier's metadata when the request named one.");

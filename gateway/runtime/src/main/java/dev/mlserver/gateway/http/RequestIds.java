@@ -14,7 +14,6 @@ import javax.crypto.spec.SecretKeySpec;
 /** The request id: the client's {@code X-Request-Id} when it is sane, else a new one. */
 final class RequestIds {
     static final String HEADER = "X-Request-Id";
-    private static final String KEY = "mlserver.requestId";
     private static final CharSequence HEADER_NAME = HttpHeaders.createOptimized(HEADER);
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     // Random version-4 UUIDs: a counter encrypted with AES under a key drawn once per process. The
@@ -27,11 +26,12 @@ final class RequestIds {
 
     private RequestIds() {}
 
-    static void assign(RoutingContext ctx) {
+    /** Chooses the request's id and sets it on the response; returns it. */
+    static String assign(RoutingContext ctx) {
         String given = ctx.request().getHeader(HEADER_NAME);
         String id = given != null && SANE.matcher(given).matches() ? given : newId();
-        ctx.put(KEY, id);
         ctx.response().putHeader(HEADER_NAME, id);
+        return id;
     }
 
     /** A fresh random id, UUID-shaped. */
@@ -60,7 +60,7 @@ final class RequestIds {
     }
 
     static String get(RoutingContext ctx) {
-        String id = ctx.get(KEY);
-        return id == null ? "-" : id;
+        Exchange exchange = Exchange.of(ctx);
+        return exchange == null ? "-" : exchange.requestId;
     }
 }

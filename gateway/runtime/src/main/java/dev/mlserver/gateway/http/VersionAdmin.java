@@ -13,11 +13,16 @@ import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.ClassifierVersions;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.versions.Traffic;
+import dev.mlserver.gateway.config.GatewayConfig;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
@@ -27,44 +32,71 @@ import java.util.function.UnaryOperator;
  * {@code PUT} or {@code DELETE /admin/classifiers/<name>/default|canary|shadow} changes one
  * classifier's routing at once. A change made here lasts until the next reload or restart.
  */
-final class VersionAdmin {
+final class VersionAdmin implements RouteGroup {
     private static final int MAX_BODY = 16 * 1024;
+    private static final String NAME = "name";
+    private static final String ONE = "/admin/classifiers/:" + NAME + "/";
 
+    @Override
+    public List<Route> routes(GatewayConfig config) {
+        return List.of(
+                Route.post("admin_config_reload", "/admin/config/reload", Access.ADMIN),
+                Route.get("admin_classifiers", "/admin/classifiers", Access.ADMIN),
+                new Route("admin_default_set", HttpMethod.PUT, ONE + "default", Access.ADMIN, Route.Doc.HIDDEN),
+                new Route("admin_default_clear", HttpMethod.DELETE, ONE + "default", Access.ADMIN, Route.Doc.HIDDEN),
+                new Route("admin_canary_set", HttpMethod.PUT, ONE + "canary", Access.ADMIN, Route.Doc.HIDDEN),
+                new Route("admin_canary_clear", HttpMethod.DELETE, ONE + "canary", Access.ADMIN, Route.Doc.HIDDEN),
+                new Route("admin_shadow_set", HttpMethod.PUT, ONE + "shadow", Access.ADMIN, Route.Doc.HIDDEN),
+                new Route("admin_shadow_clear", HttpMethod.DELETE, ONE + "shadow", Access.ADMIN, Route.Doc.HIDDEN));
+    }
+
+    @Override
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
+        Map<String, List<Handler<RoutingContext>>> handlers = new HashMap<>();
+        if (!services.config().lifecycle().adminEnabled()) {
+            Handler<RoutingContext> off = ctx -> ctx.fail(new GatewayException(ErrorCode.NOT_FOUND,
+                    "the admin routes are off; set admin.enabled: true"));
+            routes(services.config()).forEach(r -> handlers.put(r.name(), List.of(off)));
+            return handlers;
+        }
+        Admin admin = new Admin(services);
+        Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_BODY).setHandleFileUploads(false);
+        handlers.put("admin_config_reload", List.of(admin::reload));
+        handlers.put("admin_classifiers", List.of(admin::list));
+        handlers.put("admin_default_set", List.of(body, ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion(
+                admin.loaded(ctx, Yaml.Node.of(b, "default").string("version", ""))))));
+        handlers.put("admin_default_clear", List.of(ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion(""))));
+        handlers.put("admin_canary_set", List.of(body, ctx -> admin.change(ctx, (r, b) -> {
+            ClassifierSettings.Canary canary = ClassifierSettings.canary(Yaml.Node.of(b, "canary"));
+            admin.loaded(ctx, canary.version());
+            return r.withCanary(canary);
+        })));
+        handlers.put("admin_canary_clear", List.of(ctx -> admin.change(ctx, (r, b) -> r.withCanary(ClassifierSettings.Canary.NONE))));
+        handlers.put("admin_shadow_set", List.of(body, ctx -> admin.change(ctx, (r, b) -> {
+            ClassifierSettings.Shadow shadow = ClassifierSettings.shadow(Yaml.Node.of(b, "shadow"));
+            admin.loaded(ctx, shadow.version());
+            return r.withShadow(shadow);
+        })));
+        handlers.put("admin_shadow_clear", List.of(ctx -> admin.change(ctx, (r, b) -> r.withShadow(ClassifierSettings.Shadow.NONE))));
+        return handlers;
+    }
+
+    /** A change to one classifier's routing, given its routing now and the request body. */
+    private interface Change {
+        Routing apply(Routing routing, JsonNode body);
+    }
+
+    private static final class Admin {
     private final Vertx vertx;
     private final ClassifierRegistry registry;
     private final Traffic traffic;
     private final Callable<?> reload;
 
-    private VersionAdmin(Vertx vertx, ClassifierRegistry registry, Traffic traffic, Callable<?> reload) {
-        this.vertx = vertx;
-        this.registry = registry;
-        this.traffic = traffic;
-        this.reload = reload;
-    }
-
-    /** Adds the routes under {@code prefix} ({@code /admin}). */
-    static void mount(Router router, String prefix, Vertx vertx, ClassifierRegistry registry, Traffic traffic,
-                      Callable<?> reload) {
-        VersionAdmin admin = new VersionAdmin(vertx, registry, traffic, reload);
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY).setHandleFileUploads(false);
-        router.post(prefix + "/config/reload").handler(admin::reload);
-        router.get(prefix + "/classifiers").handler(admin::list);
-        String one = prefix + "/classifiers/:classifier/";
-        router.put(one + "default").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion(
-                admin.loaded(ctx, Yaml.Node.of(b, "default").string("version", "")))));
-        router.delete(one + "default").handler(ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion("")));
-        router.put(one + "canary").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> {
-            ClassifierSettings.Canary canary = ClassifierSettings.canary(Yaml.Node.of(b, "canary"));
-            admin.loaded(ctx, canary.version());
-            return r.withCanary(canary);
-        }));
-        router.delete(one + "canary").handler(ctx -> admin.change(ctx, (r, b) -> r.withCanary(ClassifierSettings.Canary.NONE)));
-        router.put(one + "shadow").handler(body).handler(ctx -> admin.change(ctx, (r, b) -> {
-            ClassifierSettings.Shadow shadow = ClassifierSettings.shadow(Yaml.Node.of(b, "shadow"));
-            admin.loaded(ctx, shadow.version());
-            return r.withShadow(shadow);
-        }));
-        router.delete(one + "shadow").handler(ctx -> admin.change(ctx, (r, b) -> r.withShadow(ClassifierSettings.Shadow.NONE)));
+    Admin(RouteServices services) {
+        this.vertx = services.vertx();
+        this.registry = services.registry();
+        this.traffic = services.traffic();
+        this.reload = services.reloadConfig();
     }
 
     private void reload(RoutingContext ctx) {
@@ -89,13 +121,8 @@ final class VersionAdmin {
         Responses.send(ctx.response(), 200, Responses.json(out));
     }
 
-    /** A change to one classifier's routing, given its routing now and the request body. */
-    private interface Change {
-        Routing apply(Routing routing, JsonNode body);
-    }
-
     private void change(RoutingContext ctx, Change change) {
-        String name = ctx.pathParam("classifier");
+        String name = ctx.pathParam(NAME);
         if (registry.versions(name).isEmpty()) {
             ctx.fail(new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no classifier named '" + clip(name) + "'"));
             return;
@@ -125,7 +152,7 @@ final class VersionAdmin {
 
     /** {@code version} when it is a loaded version of the request's classifier; else a 404. */
     private String loaded(RoutingContext ctx, String version) {
-        String name = ctx.pathParam("classifier");
+        String name = ctx.pathParam(NAME);
         if (version.isBlank()) {
             throw new ConfigException("name a version: {\"version\": \"1.2.0\"}");
         }
@@ -162,6 +189,8 @@ final class VersionAdmin {
                     .put("jar", c.info().jar().getFileName().toString()).put("in_flight", c.bulkhead().running());
         }
         return out;
+    }
+
     }
 
     private static String clip(String s) {

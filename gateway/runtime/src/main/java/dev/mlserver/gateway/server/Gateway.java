@@ -4,9 +4,9 @@ import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
-import dev.mlserver.gateway.http.AdminRoutes;
 import dev.mlserver.gateway.http.InvalidRequests;
-import dev.mlserver.gateway.http.Routes;
+import dev.mlserver.gateway.http.RouteServices;
+import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
@@ -57,6 +57,7 @@ public final class Gateway {
     private final PluginLoader loader;
     private final Traffic traffic;
     private final ShadowMirror shadows;
+    private final RouteTable routes;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -79,7 +80,8 @@ public final class Gateway {
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
         this.workDir = WorkDirectory.open(config.plugins().workDir());
-        this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), Routes.reservedNames(config),
+        this.routes = RouteTable.create(config);
+        this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
@@ -164,8 +166,8 @@ public final class Gateway {
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
-        Router router = Routes.create(vertx, registry, traffic, shadows, config, metrics, draining::get, refusing::get);
-        AdminRoutes.mount(router, vertx, registry, directory, config, traffic, this::reloadConfig);
+        Router router = routes.router(RouteServices.create(vertx, config, registry, directory, metrics, draining::get,
+                refusing::get, traffic, shadows, this::reloadConfig));
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -209,6 +211,11 @@ public final class Gateway {
 
     public int port() {
         return port.get();
+    }
+
+    /** Every route this gateway serves, as declared. */
+    public RouteTable routes() {
+        return routes;
     }
 
     public ClassifierRegistry registry() {

@@ -172,10 +172,63 @@ class TokenAuthTest {
     }
 
     @Test
-    void healthAndPerClassifierReadinessStayOpen() {
+    void healthStaysOpen() {
         assertThat(get("/health/live", null).statusCode()).isEqualTo(200);
-        assertThat(get("/health/ready", null).statusCode()).isEqualTo(200);
-        assertThat(get("/iris/ready", null).statusCode()).isEqualTo(200);
+        HttpResponse<String> ready = get("/health/ready", null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).as("counts, never names").doesNotContain("iris", "other");
+    }
+
+    @Test
+    void perClassifierReadinessNeedsThatClassifiersToken() {
+        // open, it would tell anyone which classifiers exist: 200 for a served name, 404 for another
+        assertError(get("/iris/ready", null), 401, "unauthorized");
+        assertError(get("/nope/ready", null), 401, "unauthorized");
+        assertError(get("/iris/ready", OTHER_TOKEN), 403, "forbidden");
+        assertError(get("/nope/ready", IRIS_TOKEN), 403, "forbidden");
+        assertThat(get("/iris/ready", IRIS_TOKEN).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void withoutATokenNoRouteShowsWhichClassifiersExist() {
+        for (String path : List.of("/status", "/openapi.json", "/classifiers", "/iris", "/other", "/nope")) {
+            HttpResponse<String> response = get(path, null);
+            assertError(response, 401, "unauthorized");
+            assertThat(response.body()).as(path).doesNotContain("iris", "other", "1.0.0", "2.0.0");
+        }
+        for (String page : List.of("/", "/docs", "/docs/console.js", "/docs/docs.js")) {
+            HttpResponse<String> response = get(page, null);
+            assertThat(response.statusCode()).as(page).isEqualTo(200);
+            assertThat(response.body()).as(page + " is a page file, no data").doesNotContain("iris", "2.0.0");
+        }
+    }
+
+    @Test
+    void aLimitedTokenSeesOnlyItsOwnClassifiersInEveryList() {
+        JsonNode classifiers = TestGateway.json(get("/classifiers", OTHER_TOKEN));
+        assertThat(classifiers.get("classifiers")).extracting(c -> c.get("name").asText()).containsExactly("other");
+        assertThat(classifiers.get("plugins")).extracting(p -> p.get("jar").asText()).containsExactly("other.jar");
+        JsonNode status = TestGateway.json(get("/status", OTHER_TOKEN));
+        assertThat(status.get("classifiers")).extracting(c -> c.get("name").asText()).containsExactly("other");
+        assertThat(status.get("plugins")).extracting(p -> p.get("classifier").asText()).containsExactly("other");
+        HttpResponse<String> openApi = get("/openapi.json", OTHER_TOKEN);
+        assertThat(openApi.statusCode()).isEqualTo(200);
+        assertThat(TestGateway.json(openApi).get("paths").has("/other/predict")).isTrue();
+        assertThat(openApi.body()).doesNotContain("/iris");
+        JsonNode everything = TestGateway.json(get("/classifiers", ALL_TOKEN));
+        assertThat(everything.get("classifiers")).extracting(c -> c.get("name").asText())
+                .containsExactlyInAnyOrder("iris", "other");
+    }
+
+    @Test
+    void aWrongMethodOnAClassifierPathIsCheckedLikeTheRouteItself() {
+        // 405 would tell that iris exists and 404 that nope does not: so first the token, as for GET
+        assertError(post("/iris", null), 401, "unauthorized");
+        assertError(post("/nope", IRIS_TOKEN), 403, "forbidden");
+        HttpResponse<String> wrongMethod = post("/iris", IRIS_TOKEN);
+        assertError(wrongMethod, 405, "method_not_allowed");
+        assertThat(wrongMethod.headers().firstValue("Allow")).contains("GET");
+        assertError(post("/nope", ALL_TOKEN), 404, "unknown_classifier");
     }
 
     @Test
@@ -199,7 +252,9 @@ class TokenAuthTest {
     @Test
     void theClassifierListNeedsAnyValidToken() {
         assertError(get("/classifiers", null), 401, "unauthorized");
+        assertError(get("/classifiers", "not-a-token-of-ours-123456"), 401, "unauthorized");
         assertThat(get("/classifiers", OTHER_TOKEN).statusCode()).isEqualTo(200);
+        assertThat(get("/classifiers", OPS_TOKEN).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.mlserver.gateway.cli.deploy;
 
 import dev.mlserver.gateway.GatewayVersion;
+import dev.mlserver.gateway.repo.ClassifierModule;
+import dev.mlserver.gateway.repo.Repository;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -14,16 +16,17 @@ public final class CiWorkflow {
     private CiWorkflow() {}
 
     /** The workflow for the classifiers of {@code repository}. */
-    public static String render(SourceRepository repository, List<ClassifierModule> modules) {
+    public static String render(Repository repository) {
+        List<ClassifierModule> modules = repository.classifiers();
         if (modules.isEmpty()) {
             throw new DeployException("no classifier modules in " + repository.root() + ": nothing for the workflow to build");
         }
-        boolean hasGateway = Files.isRegularFile(repository.root().resolve("gateway").resolve("pom.xml"));
+        boolean hasGateway = Files.isRegularFile(repository.root().resolve("gateway").resolve("cli").resolve("pom.xml"));
         String options = modules.stream().map(m -> "          - " + m.name()).collect(Collectors.joining("\n"));
         String mlServer = hasGateway
                 ? """
                       - name: Build ml_server from this repository
-                        run: mvn -B -q -DskipTests package -pl gateway -am
+                        run: mvn -B -q -DskipTests package -pl gateway/cli -am
                 """
                 : """
                       # ml_server comes from the Maven repository the project publishes it to (settings.xml)
@@ -115,14 +118,23 @@ public final class CiWorkflow {
                           MLSERVER_REGISTRY_USERNAME: ${{ secrets.REGISTRY_USERNAME }}
                           MLSERVER_REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}
                         run: java -jar gateway/cli/target/ml_server.jar push --registry "$REGISTRY_URL"
-                """.formatted(options, GatewayVersion.current(), indent(PICK, 10), mlServer.stripTrailing());
+                """.formatted(options, GatewayVersion.current(), indent(pick(modules), 10), mlServer.stripTrailing());
+    }
+
+    /** The pick step for these modules: their paths are written into it, as the repository model found them. */
+    public static String pick(List<ClassifierModule> modules) {
+        String cases = modules.stream().map(m -> "  " + m.name() + ") path=\"" + (m.relativeDir().isEmpty() ? "." : m.relativeDir()) + "\" ;;")
+                .collect(Collectors.joining("\n"));
+        String lookup = "case \"${classifier}\" in\n" + cases + "\n"
+                + "  *) echo \"::error::no classifier module ${classifier} in this repository\"; exit 1 ;;\nesac";
+        return PICK.formatted(lookup);
     }
 
     /**
      * The step that names the classifier, its module path and (from a tag) its version. Written
      * to {@code $GITHUB_OUTPUT}; it is plain bash so that it can be run and tested anywhere.
      */
-    public static final String PICK = """
+    static final String PICK = """
             set -euo pipefail
             ref="${REF_NAME}"
             if [ "${EVENT}" = "workflow_dispatch" ]; then
@@ -142,14 +154,7 @@ public final class CiWorkflow {
               echo "::error::the tag ${ref} is for ${classifier}, not ${CHOSEN}"
               exit 1
             fi
-            path=""
-            for dir in plugins classifiers; do
-              if [ -f "${dir}/${classifier}/mlserver.yaml" ]; then path="${dir}/${classifier}"; fi
-            done
-            if [ -z "${path}" ]; then
-              echo "::error::no classifier module ${classifier} under plugins/ or classifiers/"
-              exit 1
-            fi
+            %s
             echo "classifier=${classifier}" >> "${GITHUB_OUTPUT}"
             echo "path=${path}" >> "${GITHUB_OUTPUT}"
             echo "version=${version}" >> "${GITHUB_OUTPUT}"

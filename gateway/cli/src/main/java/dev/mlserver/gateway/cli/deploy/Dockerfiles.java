@@ -1,10 +1,12 @@
 package dev.mlserver.gateway.cli.deploy;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -20,7 +22,23 @@ public final class Dockerfiles {
 
     private Dockerfiles() {}
 
-    public static String render(ImageSpec spec) {
+    /**
+     * The Dockerfile, when Docker can build it: from a registry base, or from a base image tarball
+     * that names its image (Docker uses it after {@code docker load}); empty for a tarball without a name.
+     */
+    public static Optional<String> render(ImageSpec spec) {
+        String from = spec.baseImage();
+        String load = "";
+        if (from.startsWith(BaseImages.TAR)) {
+            String tarball = from.substring(BaseImages.TAR.length());
+            Optional<String> tag = ImageTarball.read(Path.of(tarball)).tag();
+            if (tag.isEmpty()) {
+                return Optional.empty();
+            }
+            from = tag.get();
+            load = "# The base is the image tarball " + tarball + ": first `docker load -i " + tarball + "` (it loads as "
+                    + from + ").\n";
+        }
         Map<String, String> args = new LinkedHashMap<>();
         args.put("org.opencontainers.image.created", "CREATED");
         args.put("org.opencontainers.image.revision", "REVISION");
@@ -36,7 +54,8 @@ public final class Dockerfiles {
         out.append("#   docker build -f <this file> ");
         out.append(args.values().stream().map(a -> "--build-arg " + a + "=...").collect(Collectors.joining(" ")));
         out.append(" target/docker/").append(spec.name()).append('\n');
-        out.append("FROM ").append(spec.baseImage()).append('\n');
+        out.append(load);
+        out.append("FROM ").append(from).append('\n');
         for (String arg : args.values()) {
             out.append("ARG ").append(arg).append('\n');
         }
@@ -58,7 +77,7 @@ public final class Dockerfiles {
         out.append(HEALTHCHECK).append('\n');
         out.append("ENTRYPOINT [").append(spec.entrypoint().stream().map(Dockerfiles::quoted)
                 .collect(Collectors.joining(", "))).append("]\n");
-        return out.toString();
+        return Optional.of(out.toString());
     }
 
     /** Where a file sits in the staged build context. */

@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.cli.deploy;
 
 import dev.mlserver.gateway.GatewayVersion;
+import dev.mlserver.gateway.repo.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public final class ImagePlanner {
     public record Request(
             String repository, List<PluginJar> jars, Path gatewayJar, String baseImage,
             Optional<String> tag, Optional<String> tagPrefix, Instant created,
-            SourceRepository.GitInfo git, Path stagingRoot) {}
+            Repository.GitInfo git, Path stagingRoot) {}
 
     private ImagePlanner() {}
 
@@ -74,7 +75,13 @@ public final class ImagePlanner {
         Map<String, String> labels = labels(name, tag, repository, created, classifiers, jars, request.git());
         ImageSpec spec = new ImageSpec(name, tag, request.baseImage(), created, files, labels, entrypoint(),
                 USER, PORT, APP, classifiers);
-        write(context.resolve("Dockerfile"), Dockerfiles.render(spec));
+        Path dockerfile = context.resolve("Dockerfile");
+        Optional<String> rendered = Dockerfiles.render(spec);
+        if (rendered.isPresent()) {
+            write(dockerfile, rendered.get());
+        } else {
+            delete(dockerfile);
+        }
         return spec;
     }
 
@@ -108,8 +115,17 @@ public final class ImagePlanner {
         if (request.tagPrefix().isPresent()) {
             return new String[] {request.tagPrefix().get(), defaultTag};
         }
-        String name = jars.size() == 1 ? repository + "-" + jars.get(0).name() : repository;
+        String name = jars.size() == 1 ? imageName(repository, jars.get(0).name()) : repository;
         return new String[] {name, defaultTag};
+    }
+
+    /**
+     * A classifier's image name: {@code <repository>-<classifier>}, or the classifier's name alone
+     * when it is the repository's (a single-classifier repository).
+     */
+    public static String imageName(String repository, String classifier) {
+        return repository.equals(classifier) ? classifier
+                : repository + "-" + classifier;
     }
 
     /**
@@ -130,7 +146,7 @@ public final class ImagePlanner {
     }
 
     private static Map<String, String> labels(String name, String tag, String repository, String created,
-            List<ImageSpec.Classifier> classifiers, List<PluginJar> jars, SourceRepository.GitInfo git) {
+            List<ImageSpec.Classifier> classifiers, List<PluginJar> jars, Repository.GitInfo git) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("org.opencontainers.image.title", name);
         labels.put("org.opencontainers.image.description", "mlserver gateway " + GatewayVersion.current() + " serving "
@@ -157,7 +173,7 @@ public final class ImagePlanner {
     }
 
     /** The commit every plugin jar was built from; else the checked-out commit. */
-    private static Optional<String> revision(List<PluginJar> jars, SourceRepository.GitInfo git) {
+    private static Optional<String> revision(List<PluginJar> jars, Repository.GitInfo git) {
         Set<Optional<String>> commits = jars.stream().map(PluginJar::commit).collect(Collectors.toSet());
         if (commits.size() == 1 && commits.iterator().next().isPresent()) {
             return commits.iterator().next();
@@ -197,6 +213,14 @@ public final class ImagePlanner {
 
     private static ImageSpec.ImageFile file(Path staged, String layer, String target) {
         return new ImageSpec.ImageFile(layer, staged.toAbsolutePath().normalize().toString(), target, Digests.sha256(staged));
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new DeployException("cannot delete " + file + ": " + e.getMessage(), e);
+        }
     }
 
     static void write(Path file, String text) {

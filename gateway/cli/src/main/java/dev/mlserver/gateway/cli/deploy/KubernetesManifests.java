@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli.deploy;
 
+import dev.mlserver.gateway.repo.ClassifierModule;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
@@ -60,7 +61,7 @@ public final class KubernetesManifests {
             throw new DeployException("--weight must be between 0 and 100, got " + weight);
         }
         int maxConcurrent = maxConcurrentPredictions(module);
-        String image = options.registry().replaceAll("/+$", "") + "/" + module.repository() + "-" + module.name();
+        String image = options.registry().replaceAll("/+$", "") + "/" + ImagePlanner.imageName(module.repository(), module.name());
         List<Manifest> manifests = new ArrayList<>();
         List<String> versions = canary.map(c -> List.of(stable, c)).orElse(List.of(stable));
         for (String version : versions) {

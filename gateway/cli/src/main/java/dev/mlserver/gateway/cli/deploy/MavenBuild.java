@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.cli.deploy;
 
+import dev.mlserver.gateway.repo.ClassifierModule;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ public final class MavenBuild {
         }
         command.add("package");
         command.add("-pl");
-        command.add(modules.stream().map(m -> root.relativize(m.dir()).toString()).collect(Collectors.joining(",")));
+        command.add(modules.stream().map(m -> m.relativeDir().isEmpty() ? "." : m.relativeDir()).collect(Collectors.joining(",")));
         command.add("-am");
         return command;
     }
@@ -69,9 +70,9 @@ public final class MavenBuild {
         List<PluginJar> jars = new ArrayList<>();
         for (ClassifierModule m : modules) {
             PluginJar jar = PluginJar.read(m.builtJar());
-            if (!jar.name().equals(m.name()) || !jar.version().equals(m.version())) {
+            if (!jar.name().equals(m.name()) || !jar.version().equals(m.releaseVersion())) {
                 throw new DeployException(m.builtJar() + " says " + jar.name() + " " + jar.version() + " but the module is "
-                        + m.name() + " " + m.version() + ": is the module a classifier plugin (Plugin-Id, Plugin-Version)?");
+                        + m.name() + " " + m.releaseVersion() + ": is the module a classifier plugin (Plugin-Id, Plugin-Version)?");
             }
             jars.add(jar);
         }

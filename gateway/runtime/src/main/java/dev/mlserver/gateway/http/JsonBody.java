@@ -1,0 +1,81 @@
+package dev.mlserver.gateway.http;
+
+import dev.mlserver.gateway.ErrorCode;
+import dev.mlserver.gateway.GatewayException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Locale;
+
+/**
+ * Reads a JSON request body, up to a limit, in memory. The content type is checked before the
+ * body is read: a form or multipart body is never decoded, it is a 415. No Content-Type is read
+ * as JSON.
+ */
+final class JsonBody implements BodyHandler {
+    private final BodyHandler body;
+
+    private JsonBody(long limit) {
+        this.body = BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false);
+    }
+
+    static JsonBody create(long limit) {
+        return new JsonBody(limit);
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (type != null && !isJson(type)) {
+            ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
+            return;
+        }
+        body.handle(ctx);
+    }
+
+    static boolean isJson(String contentType) {
+        String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+
+    @Override
+    public BodyHandler setHandleFileUploads(boolean handleFileUploads) {
+        body.setHandleFileUploads(handleFileUploads);
+        return this;
+    }
+
+    @Override
+    public BodyHandler setBodyLimit(long bodyLimit) {
+        body.setBodyLimit(bodyLimit);
+        return this;
+    }
+
+    @Override
+    public BodyHandler setUploadsDirectory(String uploadsDirectory) {
+        body.setUploadsDirectory(uploadsDirectory);
+        return this;
+    }
+
+    @Override
+    public BodyHandler setMergeFormAttributes(boolean mergeFormAttributes) {
+        body.setMergeFormAttributes(mergeFormAttributes);
+        return this;
+    }
+
+    @Override
+    public BodyHandler setDeleteUploadedFilesOnEnd(boolean deleteUploadedFilesOnEnd) {
+        body.setDeleteUploadedFilesOnEnd(deleteUploadedFilesOnEnd);
+        return this;
+    }
+
+    @Override
+    public BodyHandler setPreallocateBodyBuffer(boolean preallocateBodyBuffer) {
+        body.setPreallocateBodyBuffer(preallocateBodyBuffer);
+        return this;
+    }
+}
