@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param label the predicted label, one of {@code labels}
  * @param labels every label, in the classifier's order
  * @param probabilities one probability per label, in the order of {@code labels}
+ * @param truncated whether the model read only the beginning of the instance (a text longer than
+ *     its maximum length); the response says {@code "truncated": true}
  */
-public record Prediction(String label, List<String> labels, float[] probabilities) {
+public record Prediction(String label, List<String> labels, float[] probabilities, boolean truncated) {
     public Prediction {
         Objects.requireNonNull(label, "label");
         labels = List.copyOf(labels);
@@ -26,6 +28,16 @@ public record Prediction(String label, List<String> labels, float[] probabilitie
         if (!labels.contains(label)) {
             throw new ClassifierException("predicted label '" + label + "' is not one of " + labels);
         }
+    }
+
+    /** A prediction of an instance read whole. */
+    public Prediction(String label, List<String> labels, float[] probabilities) {
+        this(label, labels, probabilities, false);
+    }
+
+    /** This prediction, for an instance of which the model read only the beginning. */
+    public Prediction asTruncated() {
+        return new Prediction(label, labels, probabilities, true);
     }
 
     /** One prediction per row of probabilities, each row in the order of {@code labels}. */
@@ -75,12 +87,12 @@ public record Prediction(String label, List<String> labels, float[] probabilitie
     @Override
     public boolean equals(Object other) {
         return other instanceof Prediction p && label.equals(p.label) && labels.equals(p.labels)
-                && Arrays.equals(probabilities, p.probabilities);
+                && Arrays.equals(probabilities, p.probabilities) && truncated == p.truncated;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(label, labels, Arrays.hashCode(probabilities));
+        return Objects.hash(label, labels, Arrays.hashCode(probabilities), truncated);
     }
 
     @Override
@@ -89,6 +101,6 @@ public record Prediction(String label, List<String> labels, float[] probabilitie
         for (int i = 0; i < probabilities.length; i++) {
             s.append(i == 0 ? "" : ", ").append(labels.get(i)).append('=').append(probabilities[i]);
         }
-        return s.append("}]").toString();
+        return s.append(truncated ? "} truncated]" : "}]").toString();
     }
 }

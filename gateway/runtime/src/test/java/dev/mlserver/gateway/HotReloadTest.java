@@ -190,7 +190,7 @@ class HotReloadTest {
     }
 
     private void bundled(String version) {
-        PluginJars.plugin("fixture").version(version).classifier(FixtureClassifier.class).bundled().writeTo(plugins, "fixture.jar");
+        PluginJars.plugin("fixture").version(version).classifier(FixtureClassifier.class).writeTo(plugins, "fixture.jar");
     }
 
     @Test

@@ -53,7 +53,7 @@ class SigtermIT {
         Path jar = Path.of(System.getProperty("mlserver.runtimeJar", "target/mlserver-runtime.jar"));
         assertThat(jar).as("run through Maven's integration-test phase, after package").exists();
         Path plugins = Files.createDirectories(dir.resolve("plugins"));
-        PluginJars.plugin("slow").classifier(FixtureClassifier.class).bundled().yaml("""
+        PluginJars.plugin("slow").classifier(FixtureClassifier.class).yaml("""
                 sleep_ms: 200
                 limits:
                   max_concurrent_predictions: 4

@@ -185,20 +185,6 @@ public final class ModelInspection implements AutoCloseable {
         return ready().predict(instances);
     }
 
-    /**
-     * Whether each text was longer than the model reads and was cut; all false for a tabular
-     * model.
-     */
-    public boolean[] truncated(List<String> texts) {
-        boolean[] out = new boolean[texts.size()];
-        if (runner instanceof TextRunner text) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = text.truncated(texts.get(i));
-            }
-        }
-        return out;
-    }
-
     private Runner ready() {
         if (runner == null) {
             throw new ClassifierException(problems.isEmpty() ? "the model is not open" : oneLine(summary()));

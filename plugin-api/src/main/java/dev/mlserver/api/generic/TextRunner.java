@@ -82,11 +82,6 @@ final class TextRunner implements Runner {
         return out;
     }
 
-    /** Whether {@code text} has more tokens than the model reads. */
-    boolean truncated(String text) {
-        return encode(text).exceedMaxLength();
-    }
-
     private Encoding encode(String text) {
         try {
             return tokenizer.encode(text);
@@ -109,7 +104,8 @@ final class TextRunner implements Runner {
             }
             try (OrtSession.Result result = model.session().run(inputs, outputs)) {
                 float[] logits = Tensors.floatRows(result.get(0))[0];
-                return Prediction.of(plan.labels(), Probabilities.softmax(logits));
+                Prediction prediction = Prediction.of(plan.labels(), Probabilities.softmax(logits));
+                return encoding.exceedMaxLength() ? prediction.asTruncated() : prediction;
             }
         } catch (OrtException e) {
             throw new ClassifierException("model run failed: " + ModelInspection.oneLine(e.getMessage()), e);

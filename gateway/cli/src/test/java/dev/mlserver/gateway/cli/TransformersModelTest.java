@@ -103,6 +103,18 @@ class TransformersModelTest {
     }
 
     @Test
+    void aTextLongerThanTheModelReadsIsAnsweredAndSaysItWasTruncated() {
+        String longText = "The food was great and the staff were friendly. ".repeat(40);
+        JsonNode cut = TestGateway.json(gateway.post("/reviews/predict",
+                "{\"payload\": [{\"text\": \"short and sweet\"}, {\"text\": \"" + longText + "\"}]}"));
+        assertThat(cut.path("predictions")).hasSize(2);
+        assertThat(cut.path("truncated").asBoolean()).isTrue();
+        assertThat(cut.path("truncated_instances").toString()).isEqualTo("[1]");
+        JsonNode whole = TestGateway.json(gateway.post("/reviews/predict", "{\"payload\": {\"text\": \"short and sweet\"}}"));
+        assertThat(whole.has("truncated")).isFalse();
+    }
+
+    @Test
     void badTextGetsA400AndAWeirdOneAnAnswer() {
         HttpResponse<String> empty = gateway.post("/reviews/predict", "{\"payload\": {\"text\": \"  \"}}");
         assertThat(empty.statusCode()).isEqualTo(400);

@@ -27,6 +27,15 @@ public final class LocalRegistry implements AutoCloseable {
     }
 
     public static LocalRegistry start(Path dir) {
+        return start(dir, false);
+    }
+
+    /** A registry that serves pulls and refuses every push ({@code storage.maintenance.readonly}). */
+    public static LocalRegistry readOnly(Path dir) {
+        return start(dir, true);
+    }
+
+    private static LocalRegistry start(Path dir, boolean readOnly) {
         if (!Files.isExecutable(Path.of(BINARY))) {
             throw new IllegalStateException(BINARY + " is missing: .ci/run installs the docker-registry package");
         }
@@ -46,9 +55,12 @@ public final class LocalRegistry implements AutoCloseable {
                         rootdirectory: %s
                       delete:
                         enabled: true
+                      maintenance:
+                        readonly:
+                          enabled: %s
                     http:
                       addr: 127.0.0.1:%d
-                    """.formatted(storage, port));
+                    """.formatted(storage, readOnly, port));
             Process process = new ProcessBuilder(BINARY, "serve", config.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
             LocalRegistry registry = new LocalRegistry(process, port);

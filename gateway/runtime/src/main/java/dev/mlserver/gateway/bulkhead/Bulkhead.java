@@ -1,5 +1,6 @@
 package dev.mlserver.gateway.bulkhead;
 
+import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.Limits;
 import io.vertx.core.Context;
@@ -134,7 +135,9 @@ public final class Bulkhead {
      * the caller's context: with the task's result, its exception, a {@code classifier_saturated}
      * failure when the queue is full, the wait too long or the bulkhead closed, or a
      * {@code prediction_timeout}. A bulkhead that has retired and drained fails with
-     * {@link Retired}, synchronously: the caller then submits to the version that replaced it.
+     * {@link Retired} (503 {@code draining}), synchronously; routing never gets there, since a
+     * request holds its classifier version until its response has ended and a version retires
+     * its bulkhead only after that.
      */
     public <T> Future<T> submit(Callable<T> task) {
         if (!enter()) {
@@ -224,11 +227,6 @@ public final class Bulkhead {
         close();
         workers.shutdownNow();
         return running.get();
-    }
-
-    /** Waits up to {@code millis} for the worker threads to finish; true when they did. */
-    public boolean awaitTermination(long millis) throws InterruptedException {
-        return workers.awaitTermination(millis, TimeUnit.MILLISECONDS);
     }
 
     private <T> Future<T> refuse(String reason, String message) {
@@ -403,10 +401,10 @@ public final class Bulkhead {
         }
     }
 
-    /** Thrown by {@link #submit} on a bulkhead whose version was replaced and has drained. */
+    /** The failure of {@link #submit} on a bulkhead that has retired and drained: 503 {@code draining}, retry. */
     public static final class Retired extends GatewayException {
         Retired(String name) {
-            super(dev.mlserver.gateway.ErrorCode.DRAINING, name + " has been replaced; retry", 1, null);
+            super(ErrorCode.DRAINING, name + " has been replaced; retry", 1, null);
         }
     }
 }

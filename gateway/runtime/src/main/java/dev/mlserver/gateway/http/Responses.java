@@ -22,7 +22,8 @@ final class Responses {
 
     /**
      * A prediction response; {@code "cached": true} is added only when the cache gave every
-     * answer. Probabilities are float32 and written in their shortest float form (0.9498, not the
+     * answer, {@code "truncated": true} with {@code "truncated_instances"} only when the model read
+     * only the beginning of some instance. Probabilities are float32 and written in their shortest float form (0.9498, not the
      * double widening 0.9497998952865601).
      */
     static Buffer predictions(List<Prediction> predictions, boolean probabilities, byte[] metadataJson, double timeMs,
@@ -56,6 +57,7 @@ final class Responses {
         if (cached) {
             out.write(CACHED);
         }
+        truncated(predictions, out);
         out.write('}');
         return Buffer.buffer(out.toByteArray());
     }
@@ -64,6 +66,22 @@ final class Responses {
     private static final byte[] METADATA = ascii(",\"metadata\":");
     private static final byte[] TIME_MS = ascii(",\"time_ms\":");
     private static final byte[] CACHED = ascii(",\"cached\":true");
+    private static final byte[] TRUNCATED = ascii(",\"truncated\":true,\"truncated_instances\":[");
+
+    /** {@code "truncated": true} and the instances' indexes when the model read only the beginning of some. */
+    private static void truncated(List<Prediction> predictions, ByteArrayBuilder out) {
+        boolean first = true;
+        for (int i = 0; i < predictions.size(); i++) {
+            if (predictions.get(i).truncated()) {
+                out.write(first ? TRUNCATED : new byte[] {','});
+                out.write(Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
+                first = false;
+            }
+        }
+        if (!first) {
+            out.write(']');
+        }
+    }
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);

@@ -187,6 +187,12 @@ public final class PluginLoader {
                         + (cause == null ? "" : ": " + cause), cause);
             }
             List<Classifier> found = plugins.getExtensions(Classifier.class, pluginId);
+            if (found.isEmpty()) {
+                // PF4J logs and skips an extension class that cannot be loaded: say why
+                missingClass(wrapper.getPluginClassLoader(), copy).ifPresent(reason -> {
+                    throw new PluginLoadException(reason);
+                });
+            }
             if (found.size() != 1) {
                 throw new PluginLoadException("a plugin must have exactly one Classifier extension, found " + found.size());
             }
@@ -230,8 +236,11 @@ public final class PluginLoader {
         try {
             JarContext context = new JarContext(manifest.id(), manifest.version(), card, copy, config.onnx().intraOpThreads(),
                     config.security().artifactKey(manifest.id()).orElse(null));
+            LoadStep.enter("open()");
             classifier.open(context);
+            LoadStep.enter("describe()");
             ClassifierInfo info = info(manifest, card, classifier.describe(), limits, sha256, jar);
+            LoadStep.enter("the warm-up prediction");
             warm(classifier, info);
             LOG.info("loaded {} {} from {} with the generic ONNX classifier (sha256 {}, commit {}, tag {})", info.name(),
                     info.version(), jar.getFileName(), sha256.substring(0, 12), info.gitCommit(), info.gitTag());
@@ -370,8 +379,50 @@ public final class PluginLoader {
     }
 
     private static String describe(Throwable e) {
+        Optional<String> missing = missingClass(e);
+        if (missing.isPresent()) {
+            return missing.get();
+        }
         String message = e.getMessage();
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    /** Why a class the plugin needs cannot be loaded, when {@code e} (or a cause) says a class is missing. */
+    private static Optional<String> missingClass(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if ((t instanceof NoClassDefFoundError || t instanceof ClassNotFoundException) && t.getMessage() != null) {
+                String name = t.getMessage().split(" ", 2)[0].replace('/', '.');
+                if (!PlatformClassLoader.provides(name)) {
+                    return Optional.of("the plugin needs " + name + ", which is neither in its jar nor part of the platform ("
+                            + PlatformClassLoader.PLATFORM_NAMES + "): bundle the library that holds it in the plugin jar");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Loads each class the jar's extension index names, for the reason one cannot be loaded. */
+    private static Optional<String> missingClass(ClassLoader plugin, Path jar) {
+        try (JarFile jarFile = new JarFile(jar.toFile())) {
+            ZipEntry index = jarFile.getEntry("META-INF/extensions.idx");
+            if (index == null) {
+                return Optional.empty();
+            }
+            String names;
+            try (InputStream in = jarFile.getInputStream(index)) {
+                names = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            for (String name : names.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
+                try {
+                    Class.forName(name, true, plugin);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    return missingClass(e).or(() -> Optional.of("cannot load the extension " + name + ": " + e));
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static String clip(String s) {

@@ -1,10 +1,13 @@
 package dev.mlserver.gateway.plugin;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.pf4j.DefaultPluginFactory;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.Plugin;
+import org.pf4j.PluginClassLoader;
+import org.pf4j.PluginDescriptor;
 import org.pf4j.PluginDescriptorFinder;
 import org.pf4j.PluginFactory;
 import org.pf4j.PluginWrapper;
@@ -15,6 +18,8 @@ import org.pf4j.PluginWrapper;
  * PF4J manager forbids.
  */
 final class SingleJarPluginManager extends DefaultPluginManager {
+    private static final PlatformClassLoader PLATFORM = new PlatformClassLoader(SingleJarPluginManager.class.getClassLoader());
+
     SingleJarPluginManager(Path root, String systemVersion) {
         super(root);
         setSystemVersion(systemVersion);
@@ -24,6 +29,12 @@ final class SingleJarPluginManager extends DefaultPluginManager {
     @Override
     protected PluginDescriptorFinder createPluginDescriptorFinder() {
         return new ManifestPluginDescriptorFinder();
+    }
+
+    /** Jars only, each in a class loader whose parent offers the platform and nothing else of the gateway. */
+    @Override
+    protected org.pf4j.PluginLoader createPluginLoader() {
+        return new PlatformJarLoader(this);
     }
 
     @Override
@@ -49,6 +60,26 @@ final class SingleJarPluginManager extends DefaultPluginManager {
                 throw new PluginLoadException("cannot create Plugin-Class " + pluginClass);
             }
             return plugin;
+        }
+    }
+
+    private static final class PlatformJarLoader implements org.pf4j.PluginLoader {
+        private final SingleJarPluginManager manager;
+
+        PlatformJarLoader(SingleJarPluginManager manager) {
+            this.manager = manager;
+        }
+
+        @Override
+        public boolean isApplicable(Path pluginPath) {
+            return Files.isRegularFile(pluginPath) && pluginPath.getFileName().toString().endsWith(".jar");
+        }
+
+        @Override
+        public ClassLoader loadPlugin(Path pluginPath, PluginDescriptor descriptor) {
+            PluginClassLoader loader = new PluginClassLoader(manager, descriptor, PLATFORM);
+            loader.addFile(pluginPath.toFile());
+            return loader;
         }
     }
 }

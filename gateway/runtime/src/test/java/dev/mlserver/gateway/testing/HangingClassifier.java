@@ -15,19 +15,25 @@ import org.pf4j.Extension;
  * A classifier that misbehaves where its mlserver.yaml says. {@code hang: open} makes
  * {@code open()} block, deaf to interrupts, until {@link #releaseAll}; {@code spin_open_ms: n}
  * makes it burn a core for n ms; {@code hang: predict} makes every prediction of {@code {"x": 99}}
- * block the same way (the warm-up example, {@code {"x": 1}}, answers). Not bundled into its jar,
- * so that a test can release what hangs: the class comes from the test class path.
+ * block the same way (the warm-up example, {@code {"x": 1}}, answers). The plugin's copy of this
+ * class is not the test's (plugins see only the platform), so the latch that releases them is
+ * kept where both copies find it: in the JDK's system properties.
  */
 @Extension
 public class HangingClassifier implements Classifier {
-    private static volatile CountDownLatch release = new CountDownLatch(1);
+    private static final String RELEASE = "mlserver.test.hanging-classifier.release";
 
     private String hang = "";
 
     /** Lets everything that hangs now return, and makes later hangs block anew. */
     public static synchronized void releaseAll() {
-        release.countDown();
-        release = new CountDownLatch(1);
+        CountDownLatch now = latch();
+        System.getProperties().put(RELEASE, new CountDownLatch(1));
+        now.countDown();
+    }
+
+    private static CountDownLatch latch() {
+        return (CountDownLatch) System.getProperties().computeIfAbsent(RELEASE, k -> new CountDownLatch(1));
     }
 
     @Override
@@ -66,7 +72,7 @@ public class HangingClassifier implements Classifier {
 
     /** Blocks until released, ignoring interrupts, as a native call or a careless loop would. */
     private static void block() {
-        CountDownLatch latch = release;
+        CountDownLatch latch = latch();
         while (true) {
             try {
                 latch.await();

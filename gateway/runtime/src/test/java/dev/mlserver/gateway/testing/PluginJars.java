@@ -2,8 +2,10 @@ package dev.mlserver.gateway.testing;
 
 import dev.mlserver.api.Classifier;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,15 +20,15 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 
 /**
- * Builds plugin jars for tests. A fixture jar names a classifier class from the test classpath in
- * its {@code META-INF/extensions.idx}; PF4J loads it through the plugin's own class loader.
+ * Builds plugin jars for tests. A fixture jar holds its classifier's class file, copied from the
+ * test class path, and names it in its {@code META-INF/extensions.idx}: the plugin's own class
+ * loader defines it, as with a real plugin (the gateway's class path is not visible to plugins).
  */
 public final class PluginJars {
     private final String id;
     private String version = "1.0.0";
     private Class<? extends Classifier> classifier;
     private String yaml = "";
-    private boolean bundle;
     private final Map<String, String> manifest = new LinkedHashMap<>();
     private final Map<String, byte[]> entries = new LinkedHashMap<>();
 
@@ -48,12 +50,19 @@ public final class PluginJars {
         return this;
     }
 
-    /**
-     * Puts the classifier's class file into the jar, so that the plugin's own class loader
-     * defines it (as with a real plugin) instead of finding it on the test class path.
-     */
-    public PluginJars bundled() {
-        this.bundle = true;
+    /** Puts every class of the jar that holds {@code library} into the plugin jar, as a plugin bundles a private dependency. */
+    public PluginJars bundling(Class<?> library) {
+        try (JarFile jar = new JarFile(Path.of(library.getProtectionDomain().getCodeSource().getLocation().toURI()).toFile())) {
+            for (JarEntry e : (Iterable<JarEntry>) jar.stream()::iterator) {
+                if (e.getName().endsWith(".class") && !e.getName().startsWith("META-INF/")) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        entries.put(e.getName(), in.readAllBytes());
+                    }
+                }
+            }
+        } catch (IOException | URISyntaxException e) {
+            throw new IllegalStateException("cannot bundle the jar of " + library.getName() + ": " + e, e);
+        }
         return this;
     }
 
@@ -89,7 +98,7 @@ public final class PluginJars {
                 put(zip, "META-INF/extensions.idx", (classifier.getName() + "\n").getBytes(StandardCharsets.UTF_8));
             }
             put(zip, "mlserver.yaml", yaml.getBytes(StandardCharsets.UTF_8));
-            if (bundle && classifier != null) {
+            if (classifier != null) {
                 String name = classifier.getName().replace('.', '/') + ".class";
                 try (var in = classifier.getClassLoader().getResourceAsStream(name)) {
                     put(zip, name, in.readAllBytes());
