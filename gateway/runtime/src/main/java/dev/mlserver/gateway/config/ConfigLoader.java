@@ -144,9 +144,16 @@ public final class ConfigLoader {
         GatewayConfig.Classifiers classifiersConfig = new GatewayConfig.Classifiers(sections, environment);
         Limits.DEFAULTS.overriddenBy(environment, "environment");
 
+        Yaml.Node warmup = root.child("warmup");
+        GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
+                warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
+                warmup.longValue("max_ms", GatewayConfig.Warmup.DEFAULT_MAX_MS),
+                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY));
+        warmup.rejectUnknown();
+
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle, classifiersConfig);
+                securityConfig, loggingConfig, lifecycle, warmupConfig, classifiersConfig);
     }
 
     private Optional<String> env(String name) {

@@ -8,8 +8,10 @@ import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Classifiers classifiers) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Warmup warmup,
+                            Classifiers classifiers) {
     public GatewayConfig {
+        Objects.requireNonNull(warmup, "warmup");
         Objects.requireNonNull(classifiers, "classifiers");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
@@ -25,7 +27,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     /** A config without {@code classifiers:} sections. */
     public GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
                          SecurityConfig security, Logging logging, Lifecycle lifecycle) {
-        this(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, Classifiers.NONE);
+        this(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, Warmup.DEFAULTS, Classifiers.NONE);
     }
 
     /**
@@ -263,20 +265,57 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
-                api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
+                api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
                 new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
-                lifecycle, classifiers);
+                lifecycle, warmup, classifiers);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers);
     }
 
     public GatewayConfig withClassifiers(Classifiers classifiers) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, classifiers);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers);
+    }
+
+    public GatewayConfig withWarmup(Warmup warmup) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers);
+    }
+
+    /**
+     * The {@code warmup:} section: before readiness turns 200, each classifier's real predict
+     * route is driven over loopback until the serving path is compiled, or until the time runs out.
+     *
+     * @param requests predictions sent to each classifier; 0 turns the warm-up off
+     * @param maxMs how long the whole warm-up may take
+     * @param concurrency requests in flight at once
+     */
+    public record Warmup(int requests, long maxMs, int concurrency) {
+        public static final int DEFAULT_REQUESTS = 3000;
+        public static final long DEFAULT_MAX_MS = 10_000;
+        public static final int DEFAULT_CONCURRENCY = 8;
+        public static final Warmup DEFAULTS = new Warmup(DEFAULT_REQUESTS, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
+        public static final Warmup OFF = new Warmup(0, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
+
+        public Warmup {
+            if (requests < 0) {
+                throw new ConfigException("warmup.requests must be 0 or more, got " + requests);
+            }
+            if (maxMs < 0) {
+                throw new ConfigException("warmup.max_ms must be 0 or more, got " + maxMs);
+            }
+            if (concurrency < 1 || concurrency > 256) {
+                throw new ConfigException("warmup.concurrency must be between 1 and 256, got " + concurrency);
+            }
+        }
+
+        /** Whether a warm-up runs at all. */
+        public boolean enabled() {
+            return requests > 0 && maxMs > 0;
+        }
     }
 }

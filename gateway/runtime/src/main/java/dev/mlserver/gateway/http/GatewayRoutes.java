@@ -60,13 +60,14 @@ final class GatewayRoutes implements RouteGroup {
         void ready(RoutingContext ctx) {
             Exchange exchange = Exchange.of(ctx);
             boolean loaded = registry.initialLoadDone();
+            boolean warm = registry.warm();
             boolean draining = services.draining();
             int serving = registry.classifiers().size();
             List<LoadedClassifier> notReady = registry.notReady();
-            boolean ready = loaded && !draining && serving > 0 && notReady.isEmpty();
+            boolean ready = loaded && warm && !draining && serving > 0 && notReady.isEmpty();
             ObjectNode out = Json.MAPPER.createObjectNode();
             out.put("status", ready ? "ready" : draining ? "draining" : !loaded ? "loading"
-                    : serving == 0 ? "no_classifiers" : "classifiers_not_ready");
+                    : serving == 0 ? "no_classifiers" : !warm ? "warming" : "classifiers_not_ready");
             out.put("classifiers", serving);
             out.put("failed_plugins", registry.statuses().stream().filter(s -> s.state() == PluginStatus.State.FAILED).count());
             List<PluginStatus> pending = registry.pending().stream()

@@ -56,6 +56,7 @@ public final class ClassifierRegistry {
     private final Listener listener;
     private final CpuBudget budget;
     private volatile boolean initialLoadDone;
+    private volatile boolean warm;
 
     /** Told when a classifier version starts or stops serving and when a jar fails. */
     public interface Listener {
@@ -191,6 +192,16 @@ public final class ClassifierRegistry {
     /** True once the jars present at start have all been tried. */
     public boolean initialLoadDone() {
         return initialLoadDone;
+    }
+
+    /** True once the serving path has been warmed (or the warm-up was off); readiness waits for this too. */
+    public boolean warm() {
+        return warm;
+    }
+
+    /** Marks the serving path warm: the last step before readiness turns 200. */
+    public void warmedUp() {
+        warm = true;
     }
 
     /** Marks the jars present at start as tried; readiness waits for this. */

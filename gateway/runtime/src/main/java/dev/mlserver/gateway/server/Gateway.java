@@ -5,6 +5,7 @@ import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.InvalidRequests;
+import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.RouteServices;
 import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
@@ -28,6 +29,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -192,10 +194,34 @@ public final class Gateway {
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
-                        startWatching();
+                        warmUp().onComplete(warmed -> {
+                            registry.warmedUp();
+                            startWatching();
+                        });
                     });
                     return port.get();
                 });
+    }
+
+    /** Drives every serving classifier's predict route before readiness; see {@link ServingWarmup}. */
+    private Future<?> warmUp() {
+        GatewayConfig.Warmup warmup = config.warmup();
+        if (!warmup.enabled() || draining.get()) {
+            return Future.succeededFuture();
+        }
+        if (config.security().tokensEnabled()) {
+            LOG.info("warm-up skipped: with tokens on, the gateway holds no token to call its own routes with");
+            return Future.succeededFuture();
+        }
+        String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
+        List<ServingWarmup.Target> targets = registry.serving().stream()
+                .filter(c -> c.info().example() != null && !c.info().example().isNull())
+                .map(c -> ServingWarmup.target(prefix, c.info().name(), c.info().example(),
+                        c.info().limits().maxConcurrentPredictions(), warmup.concurrency(), Json.MAPPER))
+                .toList();
+        long start = System.nanoTime();
+        return new ServingWarmup(vertx, port.get(), warmup, Map.of()).run(targets)
+                .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }
 
     private synchronized void startWatching() {

@@ -55,13 +55,14 @@ public final class TestGateway implements AutoCloseable {
 
     public static TestGateway start(Path pluginsDir, String yaml, Map<String, String> env) {
         TestGateway test = startLoading(pluginsDir, yaml, env);
-        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone()
+                && test.gateway.registry().warm());
         return test;
     }
 
     /** Starts a gateway that is listening and still loading its plugins: readiness may be 503. */
     public static TestGateway startLoading(Path pluginsDir, String yaml, Map<String, String> env) {
-        return start(forTest(ConfigLoader.create(env).fromYaml(yaml, "test config"), pluginsDir), null);
+        return start(forTest(ConfigLoader.create(env).fromYaml(yaml, "test config"), pluginsDir, yaml.contains("warmup:")), null);
     }
 
     /**
@@ -70,17 +71,19 @@ public final class TestGateway implements AutoCloseable {
      */
     public static TestGateway startWithConfigFile(Path pluginsDir, Path configFile) {
         ConfigLoader loader = ConfigLoader.create(Map.of());
-        TestGateway test = start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir),
-                () -> forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir));
+        TestGateway test = start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir, false),
+                () -> forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir, false));
         await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
         return test;
     }
 
-    private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir) {
+    private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir, boolean warmup) {
         config = config.withPort(0).withPluginsDir(pluginsDir);
         return new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
                 config.server().eventLoops()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
-                config.security(), config.logging(), config.lifecycle(), config.classifiers());
+                config.security(), config.logging(), config.lifecycle(),
+                // tests start many gateways: the serving-path warm-up only where a test asks for it
+                warmup ? config.warmup() : GatewayConfig.Warmup.OFF, config.classifiers());
     }
 
     private static TestGateway start(GatewayConfig config, java.util.function.Supplier<GatewayConfig> source) {
