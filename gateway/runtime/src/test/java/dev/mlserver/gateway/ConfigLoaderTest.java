@@ -32,6 +32,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBadEnvironmentVariableIsReportedAsThatVariableNotAsTheConfigFile() {
+        assertThatThrownBy(() -> ConfigLoader.create(Map.of("MAX_CONCURRENT_PREDICTIONS", "0")).load(Optional.empty()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("environment variable MAX_CONCURRENT_PREDICTIONS=0: must be a whole number of at least 1");
+        assertThatThrownBy(() -> ConfigLoader.create(Map.of("MLSERVER_PORT", "80000")).load(Optional.empty()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("environment variable MLSERVER_PORT=80000: must be a whole number between 0 and 65535");
+        assertThatThrownBy(() -> ConfigLoader.create(Map.of("MAX_CONCURRENT_PREDICTIONS", "two")).load(Optional.empty()))
+                .hasMessageStartingWith("environment variable MAX_CONCURRENT_PREDICTIONS=two: ");
+    }
+
+    @Test
     void anUnknownKeyIsRefusedWithItsFullName() {
         assertThatThrownBy(() -> ConfigLoader.create(Map.of()).fromYaml("server:\n  prot: 1\n", "gw.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("gw.yaml").hasMessageContaining("server.prot");

@@ -117,12 +117,18 @@ final class InitCommand implements Callable<Integer> {
         String first = names.get(0);
         out.println();
         out.println("Next:");
-        out.println("  cd " + dir + " && mvn -q package       # plugin jars land in target/plugins");
+        out.println("  " + cd(dir.toString()) + "mvn -q package       # plugin jars land in target/plugins");
         out.println("  ml_server validate");
         out.println("  ml_server serve --plugins-dir target/plugins");
-        out.println("  cd " + (result.multi() ? "classifiers/" + first : ".") + " && ml_server serve mlserver.yaml --watch");
+        out.println("  " + cd(result.multi() ? "classifiers/" + first : "") + "ml_server serve mlserver.yaml --watch");
         out.flush();
         return 0;
+    }
+
+    /** {@code cd DIR && }, or nothing when the directory is the current one. */
+    static String cd(String dir) {
+        String d = dir.strip();
+        return d.isEmpty() || d.equals(".") || d.equals("./") ? "" : "cd " + d + " && ";
     }
 
     private List<String> names() {

@@ -149,9 +149,11 @@ final class DevJar {
         values.put("Git-Repository", pom.property("mlserver.repository").orElse(dev.mlserver.gateway.repo.Scaffold.repositoryName(repo.root())));
         try (GitRepo git = GitRepo.find(module.dir()).orElse(null)) {
             if (git != null) {
-                git.headCommit().ifPresent(c -> values.put("Git-Commit", c));
-                values.put("Git-Tags", String.join(",", git.tagsAtHead()));
-                values.put("Git-Dirty", Boolean.toString(!git.uncommittedChanges().isEmpty()));
+                // uncommitted code is serving: the commit alone would name a build that is not this one
+                boolean dirty = !git.uncommittedChanges().isEmpty();
+                git.headCommit().ifPresent(c -> values.put("Git-Commit", dirty ? c + "-dirty" : c));
+                values.put("Git-Tags", dirty ? "" : String.join(",", git.tagsAtHead()));
+                values.put("Git-Dirty", Boolean.toString(dirty));
             }
         }
         values.put("Build-Time", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());

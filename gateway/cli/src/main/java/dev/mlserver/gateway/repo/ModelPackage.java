@@ -70,11 +70,13 @@ public record ModelPackage(Path jar, Map<String, String> manifest, List<String> 
             attributes.put("Plugin-Requires", ">=" + GatewayVersion.current());
             attributes.put("Plugin-Description", card.path("description").asText("").strip().replaceAll("\\s+", " "));
             git.ifPresent(g -> {
-                g.headCommit().ifPresent(c -> attributes.put("Git-Commit", c));
-                Set<String> tags = g.tagsAtHead();
+                boolean dirty = !g.uncommittedChanges().isEmpty();
+                g.headCommit().ifPresent(c -> attributes.put("Git-Commit", dirty ? c + "-dirty" : c));
+                // a tag names what was committed; a dirty tree is not that
+                Set<String> tags = dirty ? Set.of() : g.tagsAtHead();
                 attributes.put("Git-Tags", String.join(",", tags));
                 PluginManifest.classifierTag(name, version, List.copyOf(tags)).ifPresent(t -> attributes.put("Git-Tag", t));
-                attributes.put("Git-Dirty", Boolean.toString(!g.uncommittedChanges().isEmpty()));
+                attributes.put("Git-Dirty", Boolean.toString(dirty));
             });
             attributes.put("Git-Repository", card.path("repository").asText(
                     git.map(g -> g.workTree().getFileName().toString()).orElse(dir.toAbsolutePath().getFileName().toString())));

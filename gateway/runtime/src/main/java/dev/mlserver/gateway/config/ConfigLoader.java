@@ -14,6 +14,7 @@ import java.util.Optional;
  * variables over it. Command-line flags are applied by the caller after this.
  */
 public final class ConfigLoader {
+    private static final String ENVIRONMENT = "environment variable ";
     /** The embedded default, a copy of {@code config/gateway.yaml}. */
     public static final String EMBEDDED = "/config/gateway.yaml";
 
@@ -59,7 +60,9 @@ public final class ConfigLoader {
         try {
             return build(Yaml.Node.of(Yaml.parse(yaml, where), ""));
         } catch (ConfigException e) {
-            throw e.getMessage().startsWith(where) ? e : new ConfigException(where + ": " + e.getMessage(), e);
+            // an environment variable's error names the variable, not the file
+            boolean named = e.getMessage().startsWith(where) || e.getMessage().startsWith(ENVIRONMENT);
+            throw named ? e : new ConfigException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -67,9 +70,15 @@ public final class ConfigLoader {
         Yaml.Node server = root.child("server");
         GatewayConfig.Server serverConfig = new GatewayConfig.Server(
                 env("MLSERVER_HOST").orElse(server.string("host", GatewayConfig.Server.DEFAULT_HOST)),
-                envInt("MLSERVER_PORT").orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
+                envInt("MLSERVER_PORT", 0, 65535).orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
                 server.integer("max_body_bytes", GatewayConfig.Server.DEFAULT_MAX_BODY_BYTES),
-                server.integer("event_loops", 0));
+                server.integer("event_loops", 0),
+                new GatewayConfig.Connections(
+                        server.integer("max_connections", 0),
+                        server.longValue("body_memory_bytes", 0),
+                        server.longValue("header_timeout_ms", GatewayConfig.Connections.DEFAULT_HEADER_TIMEOUT_MS),
+                        server.longValue("body_timeout_ms", GatewayConfig.Connections.DEFAULT_BODY_TIMEOUT_MS),
+                        server.longValue("idle_timeout_ms", GatewayConfig.Connections.DEFAULT_IDLE_TIMEOUT_MS)));
         server.rejectUnknown();
 
         Yaml.Node api = root.child("api");
@@ -97,7 +106,7 @@ public final class ConfigLoader {
 
         Yaml.Node limits = root.child("limits");
         Limits limitsConfig = new Limits(
-                envInt("MAX_CONCURRENT_PREDICTIONS").orElse(
+                envInt("MAX_CONCURRENT_PREDICTIONS", 1, Integer.MAX_VALUE).orElse(
                         limits.integer("max_concurrent_predictions", Limits.DEFAULT_MAX_CONCURRENT_PREDICTIONS)),
                 limits.integer("max_queue", Limits.DEFAULT_MAX_QUEUE),
                 limits.longValue("queue_timeout_ms", Limits.DEFAULT_QUEUE_TIMEOUT_MS),
@@ -118,7 +127,8 @@ public final class ConfigLoader {
                 GatewayConfig.LogFormat.parse(env("MLSERVER_LOG_FORMAT").orElse(
                         logging.string("format", GatewayConfig.Logging.DEFAULTS.format().name()))),
                 logging.bool("access_log", GatewayConfig.Logging.DEFAULTS.accessLog()),
-                logging.bool("log_payloads", GatewayConfig.Logging.DEFAULTS.logPayloads()));
+                logging.bool("log_payloads", GatewayConfig.Logging.DEFAULTS.logPayloads()),
+                logging.bool("access_log_probes", GatewayConfig.Logging.DEFAULTS.accessLogProbes()));
         logging.rejectUnknown();
 
         SecurityConfig securityConfig = SecurityConfig.parse(root.child("security"), env);
@@ -140,7 +150,7 @@ public final class ConfigLoader {
         classifiers.rejectUnknown();
         com.fasterxml.jackson.databind.node.ObjectNode environment =
                 com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-        envInt("MAX_CONCURRENT_PREDICTIONS").ifPresent(n -> environment.put("max_concurrent_predictions", n));
+        envInt("MAX_CONCURRENT_PREDICTIONS", 1, Integer.MAX_VALUE).ifPresent(n -> environment.put("max_concurrent_predictions", n));
         GatewayConfig.Classifiers classifiersConfig = new GatewayConfig.Classifiers(sections, environment);
         Limits.DEFAULTS.overriddenBy(environment, "environment");
 
@@ -160,13 +170,20 @@ public final class ConfigLoader {
         return Optional.ofNullable(env.get(name)).filter(v -> !v.isBlank());
     }
 
-    private Optional<Integer> envInt(String name) {
+    /** A whole number from the environment, checked here so that an error names the variable, not the config file. */
+    private Optional<Integer> envInt(String name, int min, int max) {
         return env(name).map(v -> {
+            String range = max == Integer.MAX_VALUE ? "of at least " + min : "between " + min + " and " + max;
+            int value;
             try {
-                return Integer.parseInt(v.trim());
+                value = Integer.parseInt(v.trim());
             } catch (NumberFormatException e) {
-                throw new ConfigException("environment variable " + name + " must be a whole number, got '" + v + "'");
+                throw new ConfigException(ENVIRONMENT + name + "=" + v + ": must be a whole number " + range);
             }
+            if (value < min || value > max) {
+                throw new ConfigException(ENVIRONMENT + name + "=" + v + ": must be a whole number " + range);
+            }
+            return value;
         });
     }
 

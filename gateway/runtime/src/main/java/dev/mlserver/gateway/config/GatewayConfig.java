@@ -65,12 +65,20 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         }
     }
 
-    public record Server(String host, int port, int maxBodyBytes, int eventLoops) {
+    /**
+     * @param connections the limits that keep hostile or broken clients from exhausting the gateway
+     */
+    public record Server(String host, int port, int maxBodyBytes, int eventLoops, Connections connections) {
         public static final String DEFAULT_HOST = "0.0.0.0";
         public static final int DEFAULT_PORT = 8000;
         public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
+        public Server(String host, int port, int maxBodyBytes, int eventLoops) {
+            this(host, port, maxBodyBytes, eventLoops, Connections.DEFAULTS);
+        }
+
         public Server {
+            Objects.requireNonNull(connections, "server connections");
             if (port < 0 || port > 65535) {
                 throw new ConfigException("server.port must be between 0 and 65535, got " + port);
             }
@@ -79,6 +87,42 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             }
             if (eventLoops < 0) {
                 throw new ConfigException("server.event_loops must be 0 (one per core) or more");
+            }
+        }
+    }
+
+    /**
+     * What one client, or many, may hold of the gateway (docs/operations.md, "Hostile clients").
+     *
+     * @param maxConnections open connections at once; 0: three quarters of the open-file limit, at
+     *     most one per 64 KiB of heap. At the cap the longest-idle connection makes room, or the new
+     *     one gets 503 and is closed
+     * @param bodyMemoryBytes request bodies being received or waiting for their answer, summed over
+     *     every connection; 0: a quarter of the heap. Past it a request gets 503 before its body is read
+     * @param headerTimeoutMs from a request's first byte to the end of its headers; past it 408 and close
+     * @param bodyTimeoutMs from the end of a request's headers to the end of its body; past it 408 and close
+     * @param idleTimeoutMs a connection with no traffic either way for this long is closed
+     */
+    public record Connections(int maxConnections, long bodyMemoryBytes, long headerTimeoutMs, long bodyTimeoutMs,
+                              long idleTimeoutMs) {
+        public static final long DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+        public static final long DEFAULT_BODY_TIMEOUT_MS = 30_000;
+        public static final long DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+        public static final Connections DEFAULTS = new Connections(0, 0, DEFAULT_HEADER_TIMEOUT_MS,
+                DEFAULT_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS);
+
+        public Connections {
+            if (maxConnections < 0) {
+                throw new ConfigException("server.max_connections must be 0 (derived from the open-file limit) or more");
+            }
+            if (bodyMemoryBytes < 0) {
+                throw new ConfigException("server.body_memory_bytes must be 0 (a quarter of the heap) or more");
+            }
+            if (headerTimeoutMs < 1 || bodyTimeoutMs < 1) {
+                throw new ConfigException("server.header_timeout_ms and server.body_timeout_ms must be positive");
+            }
+            if (idleTimeoutMs < 1000) {
+                throw new ConfigException("server.idle_timeout_ms must be at least 1000");
             }
         }
     }
@@ -199,8 +243,16 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
      * @param accessLog one line per HTTP request
      * @param logPayloads add the request body (clipped) to access lines
      */
-    public record Logging(LogFormat format, boolean accessLog, boolean logPayloads) {
-        public static final Logging DEFAULTS = new Logging(LogFormat.JSON, true, false);
+    /**
+     * Logging.
+     *
+     * @param format json, text, or auto: text on a terminal, JSON otherwise
+     * @param accessLog one line per HTTP request
+     * @param logPayloads request bodies in access lines
+     * @param accessLogProbes access lines for {@code /health/*} and the console's {@code /status} too
+     */
+    public record Logging(LogFormat format, boolean accessLog, boolean logPayloads, boolean accessLogProbes) {
+        public static final Logging DEFAULTS = new Logging(LogFormat.AUTO, true, false, false);
 
         public Logging {
             Objects.requireNonNull(format, "logging.format");
@@ -208,7 +260,15 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     }
 
     public enum LogFormat {
-        JSON, TEXT;
+        AUTO, JSON, TEXT;
+
+        /** JSON or TEXT: AUTO is text when the process runs on a terminal (a person reads it), JSON otherwise. */
+        public LogFormat resolve() {
+            if (this != AUTO) {
+                return this;
+            }
+            return System.console() != null ? TEXT : JSON;
+        }
 
         public static LogFormat parse(String value) {
             for (LogFormat f : values()) {
@@ -216,7 +276,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
                     return f;
                 }
             }
-            throw new ConfigException("logging.format must be json or text, got '" + value + "'");
+            throw new ConfigException("logging.format must be auto, json or text, got '" + value + "'");
         }
     }
 
@@ -264,7 +324,8 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     }
 
     public GatewayConfig withPort(int port) {
-        return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops()),
+        return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops(),
+                        server.connections()),
                 api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers);
     }
 

@@ -68,7 +68,7 @@ final class AccessLog implements Handler<RoutingContext> {
     }
 
     private void log(RoutingContext ctx, Exchange exchange, int status, long nanos) {
-        if (!logging.accessLog() || !LOG.isInfoEnabled()) {
+        if (!logging.accessLog() || !LOG.isInfoEnabled() || (!logging.accessLogProbes() && probe(ctx.request().path()))) {
             return;
         }
         LoggingEventBuilder line = LOG.atInfo().setMessage("request")
@@ -100,6 +100,11 @@ final class AccessLog implements Handler<RoutingContext> {
             }
         }
         line.log();
+    }
+
+    /** Health probes and the console's own polling: many a minute, none worth a line unless asked for. */
+    static boolean probe(String path) {
+        return path.startsWith("/health/") || path.equals("/status");
     }
 
     private static String clip(String s, int max) {

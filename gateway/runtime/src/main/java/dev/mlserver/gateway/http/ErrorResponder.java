@@ -22,11 +22,12 @@ final class ErrorResponder implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
 
     /** The statuses routed here by the router. */
-    static final int[] STATUSES = {400, 401, 403, 404, 405, 406, 413, 414, 415, 429, 431, 500, 501, 503, 504};
+    static final int[] STATUSES = {400, 401, 403, 404, 405, 406, 408, 413, 414, 415, 417, 429, 431, 500, 501, 503, 504, 505};
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (ctx.response().ended() || ctx.response().headWritten()) {
+        if (ctx.response().ended() || ctx.response().headWritten() || ctx.response().closed()) {
+            // answered already, or the connection is gone (closed by the client, or by a deadline)
             return;
         }
         Throwable failure = ctx.failure();
@@ -83,13 +84,16 @@ final class ErrorResponder implements Handler<RoutingContext> {
             case 403 -> ErrorCode.FORBIDDEN;
             case 404 -> ErrorCode.NOT_FOUND;
             case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
+            case 408 -> ErrorCode.REQUEST_TIMEOUT;
             case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
             case 414 -> ErrorCode.URI_TOO_LONG;
             case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+            case 417 -> ErrorCode.EXPECTATION_FAILED;
             case 429 -> ErrorCode.QUOTA_EXCEEDED;
             case 431 -> ErrorCode.HEADERS_TOO_LARGE;
             case 503 -> ErrorCode.CLASSIFIER_NOT_READY;
             case 504 -> ErrorCode.PREDICTION_TIMEOUT;
+            case 505 -> ErrorCode.HTTP_VERSION_NOT_SUPPORTED;
             default -> status >= 400 && status < 500 ? ErrorCode.INVALID_INPUT : ErrorCode.INTERNAL_ERROR;
         };
     }

@@ -28,11 +28,19 @@ public final class InvalidRequests {
                 code = ErrorCode.HEADERS_TOO_LARGE;
                 message = "the request headers are larger than the limit";
             }
+        } else if (cause instanceof IllegalArgumentException && cause.getMessage() != null) {
+            // the decoder's own words about the client's request: conflicting lengths, a bad header line
+            message = message + ": " + clip(cause.getMessage());
         }
         request.response()
                 .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
                 .setStatusCode(code.status())
                 .putHeader(HttpHeaders.CONTENT_TYPE, Responses.JSON_TYPE)
                 .end(Responses.error(code, message, null));
+    }
+
+    private static String clip(String s) {
+        String line = s.replaceAll("[\\r\\n]+", " ");
+        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
     }
 }

@@ -23,7 +23,8 @@ public final class LogSetup {
     private LogSetup() {}
 
     /** Switches the console to {@code format}; does nothing when logback is not the backend. */
-    public static void apply(GatewayConfig.LogFormat format) {
+    public static void apply(GatewayConfig.LogFormat configured) {
+        GatewayConfig.LogFormat format = configured.resolve();
         ILoggerFactory factory = LoggerFactory.getILoggerFactory();
         if (!(factory instanceof LoggerContext context)) {
             return;

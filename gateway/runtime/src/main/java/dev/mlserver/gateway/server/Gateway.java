@@ -4,6 +4,7 @@ import dev.mlserver.gateway.GatewayVersion;
 import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.connection.ConnectionGuard;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.RouteServices;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +66,10 @@ public final class Gateway {
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicInteger port = new AtomicInteger(-1);
+    private final ConnectionGuard guard;
+    private volatile long drainDeadline;
     private volatile PluginWatcher watcher;
-    private String deploymentId;
+    private volatile String deploymentId;
 
     private Gateway(GatewayConfig config, Supplier<GatewayConfig> source) {
         this.config = config;
@@ -81,6 +85,7 @@ public final class Gateway {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
+        this.guard = ConnectionGuard.create(config.server(), metrics.registry());
         this.workDir = WorkDirectory.open(config.plugins().workDir());
         this.routes = RouteTable.create(config);
         this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
@@ -182,15 +187,15 @@ public final class Gateway {
                 // was seen to stall until the idle timeout); HTTP/2 belongs to the mesh in front
                 .setHttp2ClearTextEnabled(false)
                 .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(16384)
-                .setIdleTimeout(120);
-        long drainMillis = config.lifecycle().drainTimeoutMs();
-        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, drainMillis),
+                .setMaxHeaderSize(16384);
+        ConnectionGuard.apply(config.server().connections(), options);
+        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, guard, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
                 .map(id -> {
                     deploymentId = id;
                     LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
                             config.plugins().dir().toAbsolutePath().normalize());
+                    LOG.info("{}", urls(config.server().host(), port.get()));
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
@@ -201,6 +206,12 @@ public final class Gateway {
                     });
                     return port.get();
                 });
+    }
+
+    /** Where a person finds the gateway: the console, the API docs and the metrics. */
+    static String urls(String host, int port) {
+        String base = "http://" + (host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host) + ":" + port;
+        return "console " + base + "/  API docs " + base + "/docs  metrics " + base + "/metrics";
     }
 
     /** Drives every serving classifier's predict route before readiness; see {@link ServingWarmup}. */
@@ -266,6 +277,11 @@ public final class Gateway {
         return vertx;
     }
 
+    /** The connection limits in force: open connections, the body memory budget, deadlines. */
+    public ConnectionGuard connections() {
+        return guard;
+    }
+
     public GatewayConfig config() {
         return config;
     }
@@ -278,9 +294,10 @@ public final class Gateway {
     /**
      * Shuts down gracefully: readiness turns 503 at once and watching stops; requests are still
      * served for {@code shutdown.grace_period_ms} (while load balancers take this instance out);
-     * then the port closes, new predictions on open connections get 503 {@code draining}, and
-     * running ones get up to {@code shutdown.drain_timeout_ms} to finish and be answered. Then
-     * the classifiers close and Vert.x stops. Idempotent; a second caller waits for the first.
+     * then new predictions get 503 {@code draining} with {@code Connection: close}, each open
+     * connection stays until it has been idle a moment (a request already sent on it is answered,
+     * not cut off), running predictions finish and are answered, and the port closes; all within
+     * {@code shutdown.drain_timeout_ms}. Then the classifiers close and Vert.x stops. Idempotent; a second caller waits for the first.
      * Blocking.
      */
     public void stop() {
@@ -289,6 +306,12 @@ public final class Gateway {
             return;
         }
         try {
+            if (deploymentId == null) {
+                // never listened (the port was taken, say): nothing to drain
+                registry.stopLoading();
+                vertx.close().await();
+                return;
+            }
             long grace = config.lifecycle().gracePeriodMs();
             long drain = config.lifecycle().drainTimeoutMs();
             LOG.info("shutting down: readiness is 503; serving for {} ms more, then draining for up to {} ms", grace, drain);
@@ -306,6 +329,11 @@ public final class Gateway {
             directory.close();
             refusing.set(true);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drain);
+            drainDeadline = deadline;
+            // connections stay open until idle a moment: a request already on its way is answered
+            // (503 draining, Connection: close), never dropped with the connection
+            guard.drain();
+            guard.awaitDrained(drain);
             try {
                 if (deploymentId != null) {
                     // each server stops accepting and closes its connections once their responses are out
@@ -334,30 +362,41 @@ public final class Gateway {
         }
     }
 
+    /** What is left of the drain timeout once the drain has begun; all of it before. */
+    private long drainLeftMillis() {
+        long deadline = drainDeadline;
+        return deadline == 0 ? config.lifecycle().drainTimeoutMs()
+                : Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    }
+
     private static final class ServerVerticle extends VerticleBase {
         private final HttpServerOptions options;
         private final Router router;
         private final AtomicInteger port;
-        private final long drainMillis;
+        private final ConnectionGuard guard;
+        private final LongSupplier drainLeftMillis;
         private HttpServer server;
 
-        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, long drainMillis) {
+        ServerVerticle(HttpServerOptions options, Router router, AtomicInteger port, ConnectionGuard guard,
+                       LongSupplier drainLeftMillis) {
             this.options = options;
             this.router = router;
             this.port = port;
-            this.drainMillis = drainMillis;
+            this.guard = guard;
+            this.drainLeftMillis = drainLeftMillis;
         }
 
         @Override
         public Future<?> start() {
             server = vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router);
+            guard.install(server, options);
             return server.listen().onSuccess(s -> port.set(s.actualPort()));
         }
 
-        /** Stops accepting; open connections close once their in-flight responses are sent, or after the drain timeout. */
+        /** Stops accepting; open connections close once their in-flight responses are sent, or when the drain timeout ends. */
         @Override
         public Future<?> stop() {
-            return server.shutdown(drainMillis, TimeUnit.MILLISECONDS);
+            return server.shutdown(drainLeftMillis.getAsLong(), TimeUnit.MILLISECONDS);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.mlserver.gateway.server;
 
 import dev.mlserver.gateway.config.GatewayConfig;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 
@@ -33,12 +34,24 @@ public final class Serving {
         Runtime.getRuntime().addShutdownHook(new Thread(gateway::stop, "mlserver-shutdown"));
         try {
             gateway.start().await();
-        } catch (RuntimeException e) {
-            err.println(program + ": cannot listen on " + config.server().host() + ":"
-                    + config.server().port() + ": " + e.getMessage());
+        } catch (Exception e) {
+            // a BindException is checked, yet await() throws it as it is
+            err.println(program + ": " + cannotListen(config.server().host(), config.server().port(), e));
             return 1;
         }
         stopped.await();
         return 0;
+    }
+
+    /** One line on why the port cannot be had, and what to do. */
+    static String cannotListen(String host, int port, Throwable e) {
+        String where = host + ":" + port;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return "cannot listen on " + where + ": port " + port + " is already in use (see `ss -ltnp | grep :" + port
+                        + "`); stop what listens there or pick another port with --port, MLSERVER_PORT or server.port";
+            }
+        }
+        return "cannot listen on " + where + ": " + e.getMessage();
     }
 }

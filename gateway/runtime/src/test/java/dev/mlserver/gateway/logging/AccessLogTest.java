@@ -101,6 +101,34 @@ class AccessLogTest {
     }
 
     @Test
+    void probesAndTheConsolesPollingWriteNoLineByDefault() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins())) {
+            for (String path : new String[] {"/health/live", "/health/ready", "/status"}) {
+                gateway.send(HttpRequest.newBuilder(gateway.uri(path)).header("X-Request-Id", "req-probe" + path.replace('/', '-')).build());
+            }
+            post(gateway, "/iris/predict", IRIS, "req-after-probes");
+            awaitLine("req-after-probes");
+            assertThat(lines.list).extracting(e -> e.getKeyValuePairs().toString()).noneMatch(kv -> kv.contains("req-probe"));
+        }
+    }
+
+    @Test
+    void probesAreLoggedWhenConfigured() {
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {access_log_probes: true}\n")) {
+            gateway.send(HttpRequest.newBuilder(gateway.uri("/health/ready")).header("X-Request-Id", "req-probe-ready").build());
+            assertThat(awaitLine("req-probe-ready").get("path").asText()).isEqualTo("/health/ready");
+        }
+    }
+
+    @Test
+    void autoIsJsonWhenTheOutputIsNotATerminal() {
+        // the build runs without a terminal; on one, a person gets readable lines
+        assertThat(GatewayConfig.LogFormat.AUTO.resolve()).isEqualTo(System.console() == null
+                ? GatewayConfig.LogFormat.JSON : GatewayConfig.LogFormat.TEXT);
+        assertThat(GatewayConfig.Logging.DEFAULTS.format()).isEqualTo(GatewayConfig.LogFormat.AUTO);
+    }
+
+    @Test
     void accessLinesCanBeTurnedOff() {
         try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), "logging: {access_log: false}\n")) {
             post(gateway, "/iris/predict", IRIS, "req-quiet-1");
