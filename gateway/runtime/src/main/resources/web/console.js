@@ -59,15 +59,28 @@
     return td;
   }
 
+  // a version's role beside it, unless it is the default: canary share, shadow sample and agreement
+  function role(c, shadows) {
+    if (!c.role || c.role === 'default') return '';
+    if (c.role === 'canary') return ' (canary ' + c.weight + ' %)';
+    if (c.role === 'shadow') {
+      const compared = shadows.filter((s) => s.classifier === c.name && s.shadow === c.version);
+      const agree = compared.reduce((n, s) => n + s.agree, 0);
+      const total = compared.reduce((n, s) => n + s.agree + s.disagree, 0);
+      return ' (shadow ' + c.sample + ' %' + (total ? ', agrees ' + (100 * agree / total).toFixed(1) + ' %' : '') + ')';
+    }
+    return ' (pinned)';
+  }
+
   function renderTable(status) {
     const body = $('classifiers').querySelector('tbody');
     body.replaceChildren();
     routes = {};
     status.classifiers.forEach((c) => {
-      routes[c.name] = c.routes;
-      const row = el('tr', {class: 'classifier-row', 'data-classifier': c.name});
+      if (!c.role || c.role === 'default') routes[c.name] = c.routes;
+      const row = el('tr', {class: 'classifier-row', 'data-classifier': c.name, 'data-role': c.role || 'default'});
       cell(row, c.name, 'name');
-      cell(row, c.version, 'version');
+      cell(row, c.version + role(c, status.shadows || []), 'version');
       cell(row, c.git_tag || '–', 'git-tag');
       cell(row, c.git_commit || '–', 'git-commit');
       cell(row, '', 'state').appendChild(stateBadge(c.state));

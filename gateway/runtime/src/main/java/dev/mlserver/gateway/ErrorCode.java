@@ -4,6 +4,7 @@ package dev.mlserver.gateway;
 public enum ErrorCode {
     INVALID_JSON(400),
     INVALID_INPUT(400),
+    INVALID_CONFIG(400),
     UNAUTHORIZED(401),
     FORBIDDEN(403),
     UNKNOWN_CLASSIFIER(404),

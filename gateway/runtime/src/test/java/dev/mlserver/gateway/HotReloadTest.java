@@ -304,24 +304,49 @@ class HotReloadTest {
     }
 
     @Test
-    void aSecondJarForAServedClassifierIsRefusedUntilTheFirstIsRemovedThenTakesOverWithoutAGap() throws IOException {
+    void aSecondJarOfAServedVersionIsRefusedUntilTheFirstIsRemovedThenTakesOverWithoutAGap() throws IOException {
         PluginJars.plugin("fixture").version("1.0.0").classifier(FixtureClassifier.class).writeTo(plugins, "a.jar");
         try (TestGateway gateway = TestGateway.start(plugins, WATCH);
              LoadLoop load = LoadLoop.start(gateway, "/fixture/predict", X, 2, 500_000)) {
-            PluginJars.plugin("fixture").version("2.0.0").classifier(FixtureClassifier.class).writeTo(plugins, "b.jar");
+            PluginJars.plugin("fixture").version("1.0.0").classifier(FixtureClassifier.class)
+                    .entry("artifacts/other.bin", new byte[16]).writeTo(plugins, "b.jar");
             await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar") != null
                     && pluginStatus(gateway, "b.jar").get("state").asText().equals("failed"));
             assertThat(pluginStatus(gateway, "b.jar").get("reason").asText()).contains("already served from a.jar");
-            assertThat(served(gateway, "fixture")).contains("1.0.0");
+            String before = gateway.gateway().registry().find("fixture").orElseThrow().info().jarSha256();
 
             Files.delete(plugins.resolve("a.jar"));
-            awaitVersion(load, "2.0.0");
+            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar").get("state").asText().equals("ready"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !before.equals(
+                    gateway.gateway().registry().find("fixture").map(c -> c.info().jarSha256()).orElse(before)));
+            int answered = load.answered();
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > answered + 20);
             List<LoadLoop.Answer> answers = load.stop();
 
             assertThat(failures(answers)).isEmpty();
-            assertThat(load.violations()).isEmpty();
-            assertThat(pluginStatus(gateway, "b.jar").get("state").asText()).isEqualTo("ready");
             assertThat(pluginStatus(gateway, "a.jar")).isNull();
+        }
+    }
+
+    @Test
+    void aNewVersionDroppedBesideServesWithTheOldOneAndRemovingItHandsTheDefaultBackWithoutAGap() throws IOException {
+        PluginJars.plugin("fixture").version("1.0.0").classifier(FixtureClassifier.class).writeTo(plugins, "fixture-1.0.0.jar");
+        try (TestGateway gateway = TestGateway.start(plugins, WATCH);
+             LoadLoop load = LoadLoop.start(gateway, "/fixture/predict", X, 2, 500_000)) {
+            PluginJars.plugin("fixture").version("2.0.0").classifier(FixtureClassifier.class).writeTo(plugins, "fixture-2.0.0.jar");
+            awaitVersion(load, "2.0.0");
+            assertThat(gateway.post("/fixture/versions/1.0.0/predict", X).statusCode()).isEqualTo(200);
+            assertThat(pluginStatus(gateway, "fixture-2.0.0.jar").get("state").asText()).isEqualTo("ready");
+            assertThat(pluginStatus(gateway, "fixture-1.0.0.jar").get("state").asText()).isEqualTo("ready");
+
+            Files.delete(plugins.resolve("fixture-2.0.0.jar"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> served(gateway, "fixture").orElse("").equals("1.0.0"));
+            int answered = load.answered();
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.answered() > answered + 20);
+            List<LoadLoop.Answer> answers = load.stop();
+
+            assertThat(failures(answers)).isEmpty();
+            assertThat(gateway.post("/fixture/versions/2.0.0/predict", X).statusCode()).isEqualTo(404);
         }
     }
 

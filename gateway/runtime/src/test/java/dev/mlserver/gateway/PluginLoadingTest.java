@@ -84,15 +84,17 @@ class PluginLoadingTest {
     }
 
     @Test
-    void aSecondJarForTheSameClassifierIsRefused() throws IOException {
+    void twoJarsOfOneClassifierServeSideBySideAndTheHighestVersionIsTheDefault() throws IOException {
         Path newer = PluginJars.renamed(TestGateway.examplePlugins().resolve("iris.jar"), plugins, "iris", "9.9.9");
-        Files.move(newer, plugins.resolve("a-iris.jar"));
+        Files.move(newer, plugins.resolve("z-iris.jar"));
         iris();
         try (TestGateway gateway = TestGateway.start(plugins)) {
-            Map<String, String> reasons = reasons(TestGateway.json(gateway.get("/classifiers")));
-            assertThat(reasons.get("iris.jar")).contains("already served from a-iris.jar");
+            assertThat(reasons(TestGateway.json(gateway.get("/classifiers")))).isEmpty();
             assertThat(TestGateway.json(gateway.post("/iris/predict", IRIS)).get("metadata").get("version").asText())
                     .isEqualTo("9.9.9");
+            String shipped = gateway.gateway().registry().versions("iris").orElseThrow().all().get(0).info().version();
+            assertThat(TestGateway.json(gateway.post("/iris/versions/" + shipped + "/predict", IRIS))
+                    .get("metadata").get("version").asText()).isEqualTo(shipped);
         }
     }
 

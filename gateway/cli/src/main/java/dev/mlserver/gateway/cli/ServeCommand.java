@@ -48,6 +48,7 @@ final class ServeCommand implements Callable<Integer> {
             return DevServe.run(source, Main.overrides(gatewayConfig, port, pluginsDir, null),
                     Boolean.TRUE.equals(watch), System.err);
         }
-        return Serving.run(Main.overrides(gatewayConfig, port, pluginsDir, watch), "ml_server", System.err);
+        return Serving.run(Main.overrides(gatewayConfig, port, pluginsDir, watch),
+                Main.reloader(Optional.ofNullable(config), port, pluginsDir, watch), "ml_server", System.err);
     }
 }

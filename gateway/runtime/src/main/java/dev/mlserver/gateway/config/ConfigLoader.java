@@ -142,6 +142,18 @@ public final class ConfigLoader {
                 shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
         shutdown.rejectUnknown();
 
+        Yaml.Node classifiers = root.child("classifiers");
+        Map<String, ClassifierSettings> sections = new java.util.HashMap<>();
+        for (String name : classifiers.keys()) {
+            sections.put(name, ClassifierSettings.parse(name, classifiers.child(name)));
+        }
+        classifiers.rejectUnknown();
+        com.fasterxml.jackson.databind.node.ObjectNode environment =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        envInt("MAX_CONCURRENT_PREDICTIONS", 1, Integer.MAX_VALUE).ifPresent(n -> environment.put("max_concurrent_predictions", n));
+        GatewayConfig.Classifiers classifiersConfig = new GatewayConfig.Classifiers(sections, environment);
+        Limits.DEFAULTS.overriddenBy(environment, "environment");
+
         Yaml.Node warmup = root.child("warmup");
         GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
                 warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
@@ -156,7 +168,7 @@ public final class ConfigLoader {
 
         root.rejectUnknown();
         return new GatewayConfig(serverConfig, apiConfig, repository, pluginsConfig, limitsConfig, onnxConfig,
-                securityConfig, loggingConfig, lifecycle, warmupConfig, grpcConfig);
+                securityConfig, loggingConfig, lifecycle, warmupConfig, classifiersConfig, grpcConfig);
     }
 
     private Optional<String> env(String name) {

@@ -1,13 +1,18 @@
 package dev.mlserver.gateway.config;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 
 /** The gateway's whole configuration: one immutable tree, built once at start. */
 public record GatewayConfig(Server server, Api api, String repository, Plugins plugins, Limits limits, Onnx onnx,
-                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Warmup warmup, Grpc grpc) {
+                            SecurityConfig security, Logging logging, Lifecycle lifecycle, Warmup warmup,
+                            Classifiers classifiers, Grpc grpc) {
     public GatewayConfig {
         Objects.requireNonNull(warmup, "warmup");
+        Objects.requireNonNull(classifiers, "classifiers");
         Objects.requireNonNull(grpc, "grpc");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(server, "server");
@@ -18,6 +23,41 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         Objects.requireNonNull(onnx, "onnx");
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(lifecycle, "lifecycle");
+    }
+
+    /**
+     * The {@code classifiers:} sections, by name, and the limits the environment sets for every
+     * classifier. The limits a version runs with, lowest precedence first: the gateway's
+     * {@code limits:}, the plugin's {@code mlserver.yaml}, the environment
+     * ({@code MAX_CONCURRENT_PREDICTIONS}), then {@code classifiers.<name>}.
+     *
+     * @param environment limit keys set by environment variables
+     */
+    public record Classifiers(Map<String, ClassifierSettings> byName, ObjectNode environment) {
+        public static final Classifiers NONE = new Classifiers(Map.of(), JsonNodeFactory.instance.objectNode());
+
+        public Classifiers {
+            byName = Map.copyOf(byName);
+            environment = environment.deepCopy();
+        }
+
+        /** The section for {@code name}, or the defaults when there is none. */
+        public ClassifierSettings settings(String name) {
+            ClassifierSettings s = byName.get(name);
+            return s != null ? s : ClassifierSettings.none(name);
+        }
+
+        /** The limits a version of {@code name} runs with, given what its plugin asks for. */
+        public Limits limits(String name, Limits plugin) {
+            return plugin.overriddenBy(environment, "environment").overriddenBy(settings(name).limits(), "classifiers." + name);
+        }
+
+        /** These sections with {@code settings} in place of the one of the same name. */
+        public Classifiers with(ClassifierSettings settings) {
+            Map<String, ClassifierSettings> next = new java.util.HashMap<>(byName);
+            next.put(settings.name(), settings);
+            return new Classifiers(next, environment);
+        }
     }
 
     /**
@@ -298,25 +338,29 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops(),
                         server.connections()),
-                api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, grpc);
-    }
-
-    public GatewayConfig withGrpc(Grpc grpc) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, grpc);
+                api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
     }
 
     public GatewayConfig withPluginsDir(Path dir) {
         return new GatewayConfig(server, api, repository,
                 new Plugins(dir, plugins.workDir(), plugins.integrity(), plugins.lockFile()), limits, onnx, security, logging,
-                lifecycle, warmup, grpc);
+                lifecycle, warmup, classifiers, grpc);
     }
 
     public GatewayConfig withLifecycle(Lifecycle lifecycle) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, grpc);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
+    }
+
+    public GatewayConfig withClassifiers(Classifiers classifiers) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
+    }
+
+    public GatewayConfig withGrpc(Grpc grpc) {
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
     }
 
     public GatewayConfig withWarmup(Warmup warmup) {
-        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, grpc);
+        return new GatewayConfig(server, api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
     }
 
     /**

@@ -116,6 +116,11 @@ public final class Yaml {
             return v.booleanValue();
         }
 
+        /** The value under {@code key} as it was written; a missing node when absent. */
+        public JsonNode raw(String key) {
+            return value(key);
+        }
+
         /** The keys of this mapping, in file order, for sections keyed by name. */
         public List<String> keys() {
             List<String> keys = new ArrayList<>();

@@ -93,7 +93,7 @@ final class AdminRoutes implements RouteGroup {
             ArrayNode plugins = out.putArray("plugins");
             for (PluginStatus s : registry.statuses()) {
                 ObjectNode p = plugin(s);
-                registry.find(s.classifier() == null ? "" : s.classifier())
+                registry.find(s.classifier() == null ? "" : s.classifier(), s.version() == null ? "" : s.version())
                         .filter(c -> c.info().jar().getFileName().toString().equals(s.jar()))
                         .ifPresent(c -> p.set("serving", version(c)));
                 plugins.add(p);

@@ -10,6 +10,7 @@ import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.registry.PluginStatus;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -17,9 +18,17 @@ import java.util.Map;
 
 /**
  * The routes of one classifier: predict, predict_proba, its readiness and its description, under
- * {@code /<api_version>} when {@code api.include_version_in_url} is on.
+ * {@code /<api_version>} when {@code api.include_version_in_url} is on; each twice, unpinned
+ * (its default version, or its canary for a share) and pinned to one loaded version
+ * ({@code /<classifier>/versions/<version>/...}). Every answer names its version in
+ * {@value #VERSION_HEADER}.
  */
 final class ClassifierRoutes implements RouteGroup {
+    /** The response header naming the classifier version that answered. */
+    static final String VERSION_HEADER = "X-Model-Version";
+    /** The path parameter of the pinned routes. */
+    static final String VERSION = "version";
+
     @Override
     public List<Route> routes(GatewayConfig config) {
         String prefix = prefix(config);
@@ -31,7 +40,11 @@ final class ClassifierRoutes implements RouteGroup {
                 Route.get("ready", prefix + "/:classifier/ready", Access.CLASSIFIER)
                         .doc(Route.Doc.perClassifier(OpenApiDocument::ready)),
                 Route.get("describe", prefix + "/:classifier", Access.CLASSIFIER)
-                        .doc(Route.Doc.perClassifier(OpenApiDocument::describe)));
+                        .doc(Route.Doc.perClassifier(OpenApiDocument::describe)),
+                Route.post("pinned_predict", prefix + "/:classifier/versions/:version/predict", Access.CLASSIFIER),
+                Route.post("pinned_predict_proba", prefix + "/:classifier/versions/:version/predict_proba", Access.CLASSIFIER),
+                Route.get("pinned_ready", prefix + "/:classifier/versions/:version/ready", Access.CLASSIFIER),
+                Route.get("pinned_describe", prefix + "/:classifier/versions/:version", Access.CLASSIFIER));
     }
 
     /** Where classifier routes live: {@code /v1} with versioned URLs, else the root. */
@@ -44,10 +57,14 @@ final class ClassifierRoutes implements RouteGroup {
         Handlers h = new Handlers(services);
         JsonBody body = JsonBody.create(services.config().server().maxBodyBytes());
         return Map.of(
-                "predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false)),
-                "predict_proba", List.of(body, h::resolve, ctx -> h.predict(ctx, true)),
+                "predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false, false)),
+                "predict_proba", List.of(body, h::resolve, ctx -> h.predict(ctx, true, false)),
                 "ready", List.of(h::resolve, h::ready),
-                "describe", List.of(h::resolve, h::describe));
+                "describe", List.of(h::resolve, h::describe),
+                "pinned_predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false, true)),
+                "pinned_predict_proba", List.of(body, h::resolve, ctx -> h.predict(ctx, true, true)),
+                "pinned_ready", List.of(h::resolve, h::ready),
+                "pinned_describe", List.of(h::resolve, h::describe));
     }
 
     /** 404 {@code unknown_classifier}: the answer for every name that is not served. */
@@ -59,18 +76,18 @@ final class ClassifierRoutes implements RouteGroup {
      * What {@code GET /<classifier>} shows ({@code full}) and {@code /classifiers} lists for each
      * classifier; {@code routes} are its paths by route name.
      */
-    static ObjectNode description(LoadedClassifier classifier, Map<String, String> routes, boolean full) {
+    static ObjectNode description(LoadedClassifier classifier, Traffic.Role role, Map<String, String> routes, boolean full) {
         ClassifierInfo info = classifier.info();
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("name", info.name());
         out.put("version", info.version());
+        out.put("role", role.wire());
         out.put("state", PluginStatus.State.READY.wire());
         out.put("description", info.description());
         ArrayNode labels = out.putArray("labels");
         info.labels().forEach(labels::add);
         out.set("metadata", classifier.metadata());
-        ObjectNode paths = out.putObject("routes");
-        routes.forEach(paths::put);
+        out.set("routes", routes(routes, classifier, role));
         if (full) {
             out.set("input_schema", info.inputSchema());
             out.set("example", Json.MAPPER.createObjectNode().set("payload", info.example()));
@@ -90,6 +107,24 @@ final class ClassifierRoutes implements RouteGroup {
             }
         }
         return out;
+    }
+
+    /**
+     * The routes of one version: its classifier's unpinned routes ({@code pathsOf}) when it is the
+     * default, else its pinned ones.
+     */
+    static ObjectNode routes(Map<String, String> pathsOf, LoadedClassifier c, Traffic.Role role) {
+        ObjectNode paths = Json.MAPPER.createObjectNode();
+        String pinned = "pinned_";
+        boolean unpinned = role == Traffic.Role.DEFAULT;
+        pathsOf.forEach((name, path) -> {
+            if (unpinned && !name.startsWith(pinned)) {
+                paths.put(name, path);
+            } else if (!unpinned && name.startsWith(pinned)) {
+                paths.put(name.substring(pinned.length()), path.replace("{" + VERSION + "}", c.info().version()));
+            }
+        });
+        return paths;
     }
 
     /** Why {@code c} is not ready although it is served. */
@@ -113,19 +148,29 @@ final class ClassifierRoutes implements RouteGroup {
             this.table = RouteTable.create(services.config());
         }
 
-        /** Holds the serving version of the path's classifier for this request; the access log lets go of it. */
+        /**
+         * Holds the version of the path's classifier that answers this request (the pinned one, else
+         * the default or the canary); the access log lets go of it.
+         */
         void resolve(RoutingContext ctx) {
             String name = ctx.pathParam(Route.CLASSIFIER);
-            LoadedClassifier classifier = registry.enter(name).orElse(null);
+            String version = ctx.pathParam(VERSION);
+            LoadedClassifier classifier = (version == null
+                    ? services.traffic().enter(name, ctx.request()::getHeader)
+                    : registry.enter(name, version)).orElse(null);
             if (classifier == null) {
-                ctx.fail(unknown(name));
+                ctx.fail(version == null || registry.versions(name).isEmpty() ? unknown(name)
+                        : new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no version '" + clip(version) + "' of "
+                                + name + " is loaded; loaded: " + registry.versions(name).map(v -> v.all().stream()
+                                        .map(c -> c.info().version()).toList().toString()).orElse("none")));
                 return;
             }
+            ctx.response().putHeader(VERSION_HEADER, classifier.info().version());
             Exchange.of(ctx).classifier = classifier;
             ctx.next();
         }
 
-        void predict(RoutingContext ctx, boolean probabilities) {
+        void predict(RoutingContext ctx, boolean probabilities, boolean pinned) {
             long start = System.nanoTime();
             Exchange exchange = Exchange.of(ctx);
             LoadedClassifier classifier = exchange.classifier;
@@ -146,13 +191,16 @@ final class ClassifierRoutes implements RouteGroup {
                 double timeMs = (System.nanoTime() - start) / 1e6;
                 Responses.send(ctx.response(), 200, Responses.predictions(answer.predictions(), probabilities,
                         classifier.metadataJson(), timeMs, answer.cached()));
+                if (!pinned) {
+                    services.shadows().answered(classifier, instances, answer.predictions());
+                }
             });
         }
 
         void describe(RoutingContext ctx) {
             LoadedClassifier classifier = Exchange.of(ctx).classifier;
-            Responses.send(ctx.response(), 200, Responses.json(
-                    description(classifier, table.pathsOf(classifier.info().name()), true)));
+            Responses.send(ctx.response(), 200, Responses.json(description(classifier,
+                    services.traffic().role(classifier), table.pathsOf(classifier.info().name()), true)));
         }
 
         void ready(RoutingContext ctx) {

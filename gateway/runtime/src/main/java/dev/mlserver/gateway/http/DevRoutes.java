@@ -12,7 +12,11 @@ import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.registry.PluginStatus;
+import dev.mlserver.gateway.config.ClassifierSettings;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.Handler;
+import java.util.Comparator;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -90,7 +94,9 @@ final class DevRoutes implements RouteGroup {
         }
 
         void openApi(RoutingContext ctx) {
-            List<LoadedClassifier> visible = Visible.classifiers(registry, Exchange.of(ctx));
+            // one entry per classifier, for its default version; pinned routes are not documented per version
+            List<LoadedClassifier> visible = Visible.classifiers(registry, Exchange.of(ctx)).stream()
+                    .filter(c -> registry.find(c.info().name()).orElse(null) == c).toList();
             List<String> builds = visible.stream()
                     .map(c -> c.info().name() + " " + c.info().version() + " " + c.info().jarSha256()).toList();
             Buffer document = openApi.get(builds);
@@ -120,7 +126,34 @@ final class DevRoutes implements RouteGroup {
             }
             ArrayNode plugins = out.putArray("plugins");
             Visible.plugins(registry, exchange).forEach(s -> plugins.add(Responses.pluginStatus(s)));
+            out.set("shadows", shadowComparisons(exchange));
             Responses.send(ctx.response(), 200, Responses.json(out));
+        }
+
+        /** Every primary and shadow pair compared so far that the caller may see: counts and agreement rate. */
+        private ArrayNode shadowComparisons(Exchange exchange) {
+            ArrayNode out = Json.MAPPER.createArrayNode();
+            services.shadows().comparisons().entrySet().stream()
+                    .filter(e -> exchange.sees(e.getKey().classifier()))
+                    .sorted(Comparator.comparing((Map.Entry<ShadowMirror.Pair, ShadowMirror.Comparisons> e)
+                            -> e.getKey().classifier()).thenComparing(e -> e.getKey().primary())
+                            .thenComparing(e -> e.getKey().shadow()))
+                    .forEach(e -> {
+                        ObjectNode pair = out.addObject();
+                        pair.put("classifier", e.getKey().classifier());
+                        pair.put("primary", e.getKey().primary());
+                        pair.put("shadow", e.getKey().shadow());
+                        for (ShadowMirror.Outcome o : ShadowMirror.Outcome.values()) {
+                            pair.put(o.wire(), e.getValue().of(o));
+                        }
+                        double rate = e.getValue().agreementRate();
+                        if (Double.isNaN(rate)) {
+                            pair.putNull("agreement_rate");
+                        } else {
+                            pair.put("agreement_rate", Math.round(rate * 10_000) / 10_000.0);
+                        }
+                    });
+            return out;
         }
 
         private ObjectNode classifier(LoadedClassifier c) {
@@ -133,8 +166,15 @@ final class DevRoutes implements RouteGroup {
             out.put("git_tag", info.gitTag());
             out.put("git_commit", info.gitCommit());
             out.put("state", PluginStatus.State.READY.wire());
-            ObjectNode routes = out.putObject("routes");
-            table.pathsOf(info.name()).forEach(routes::put);
+            Traffic.Role role = services.traffic().role(c);
+            out.put("role", role.wire());
+            ClassifierSettings.Routing routing = services.traffic().routing(info.name());
+            if (role == Traffic.Role.CANARY) {
+                out.put("weight", routing.canary().weight());
+            } else if (role == Traffic.Role.SHADOW) {
+                out.put("sample", routing.shadow().sample());
+            }
+            out.set("routes", ClassifierRoutes.routes(table.pathsOf(info.name()), c, role));
             int running = bulkhead.running();
             out.put("slots_available", Math.max(0, limits.maxConcurrentPredictions() - running));
             out.put("in_flight", running);

@@ -62,7 +62,7 @@ final class GatewayRoutes implements RouteGroup {
             boolean loaded = registry.initialLoadDone();
             boolean warm = registry.warm();
             boolean draining = services.draining();
-            int serving = registry.serving().size();
+            int serving = registry.classifiers().size();
             List<LoadedClassifier> notReady = registry.notReady();
             boolean ready = loaded && warm && !draining && serving > 0 && notReady.isEmpty();
             ObjectNode out = Json.MAPPER.createObjectNode();
@@ -90,7 +90,7 @@ final class GatewayRoutes implements RouteGroup {
             ObjectNode out = Json.MAPPER.createObjectNode();
             ArrayNode list = out.putArray("classifiers");
             for (LoadedClassifier c : Visible.classifiers(registry, exchange)) {
-                list.add(ClassifierRoutes.description(c, table.pathsOf(c.info().name()), false));
+                list.add(ClassifierRoutes.description(c, services.traffic().role(c), table.pathsOf(c.info().name()), false));
             }
             ArrayNode plugins = out.putArray("plugins");
             Visible.plugins(registry, exchange).forEach(s -> plugins.add(Responses.pluginStatus(s)));

@@ -5,6 +5,9 @@ import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.PluginDirectory;
 import io.vertx.core.Vertx;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
+import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 
 /** What route handlers serve from: the parts of the running gateway a {@link RouteGroup} may bind to. */
@@ -16,10 +19,17 @@ public final class RouteServices {
     private final GatewayMetrics metrics;
     private final BooleanSupplier draining;
     private final BooleanSupplier refusing;
+    private final Traffic traffic;
+    private final ShadowMirror shadows;
+    private final Callable<?> reloadConfig;
     private final RecentRequests recent = new RecentRequests();
 
     private RouteServices(Vertx vertx, GatewayConfig config, ClassifierRegistry registry, PluginDirectory directory,
-                          GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing) {
+                          GatewayMetrics metrics, BooleanSupplier draining, BooleanSupplier refusing, Traffic traffic,
+                          ShadowMirror shadows, Callable<?> reloadConfig) {
+        this.traffic = traffic;
+        this.shadows = shadows;
+        this.reloadConfig = reloadConfig;
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
@@ -32,11 +42,31 @@ public final class RouteServices {
     /**
      * @param draining readiness answers 503 (shutdown has begun; requests are still served)
      * @param refusing predictions answer 503 {@code draining} (the grace period is over)
+     * @param traffic which version answers each classifier's unpinned routes
+     * @param shadows copies answered unpinned predictions to shadow versions
+     * @param reloadConfig reads the gateway config again ({@code POST /admin/config/reload}); blocking
      */
     public static RouteServices create(Vertx vertx, GatewayConfig config, ClassifierRegistry registry,
                                        PluginDirectory directory, GatewayMetrics metrics, BooleanSupplier draining,
-                                       BooleanSupplier refusing) {
-        return new RouteServices(vertx, config, registry, directory, metrics, draining, refusing);
+                                       BooleanSupplier refusing, Traffic traffic, ShadowMirror shadows,
+                                       Callable<?> reloadConfig) {
+        return new RouteServices(vertx, config, registry, directory, metrics, draining, refusing, traffic, shadows,
+                reloadConfig);
+    }
+
+    /** Which version answers each classifier's unpinned routes. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** The shadow copies and their comparisons. */
+    public ShadowMirror shadows() {
+        return shadows;
+    }
+
+    /** Reads the gateway config again; blocking. */
+    Callable<?> reloadConfig() {
+        return reloadConfig;
     }
 
     public Vertx vertx() {

@@ -65,6 +65,7 @@ public final class RouteTable {
             new GatewayRoutes(),
             new DevRoutes(),
             new AdminRoutes(),
+            new VersionAdmin(),
             new ClassifierRoutes());
 
     private final GatewayConfig config;

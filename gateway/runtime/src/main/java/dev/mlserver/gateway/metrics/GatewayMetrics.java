@@ -66,8 +66,8 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    /** By classifier name: the meters of the version that last answered. */
-    private final Map<String, RouteMeters> routeMeters = new ConcurrentHashMap<>();
+    /** By loaded version (identity: a rebuild of one version is a new key with the same meters). */
+    private final Map<LoadedClassifier, RouteMeters> routeMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
     private final Counter loadsOk;
@@ -146,11 +146,9 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * status of the same outcome (200, 400, 404, 503, 504, ...).
      */
     public void request(LoadedClassifier classifier, String protocol, String route, int status, long nanos) {
-        ClassifierInfo info = classifier.info();
-        RouteMeters meters = routeMeters.get(info.name());
-        if (meters == null || meters.info != info) {
-            meters = new RouteMeters(info);
-            routeMeters.put(info.name(), meters);
+        RouteMeters meters = routeMeters.get(classifier);
+        if (meters == null) {
+            meters = routeMeters.computeIfAbsent(classifier, c -> new RouteMeters(c.info()));
         }
         meters.record(protocol, route, status, nanos);
     }
@@ -319,6 +317,11 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         String prefix = info.name() + '\0' + info.version() + '\0';
         routeMeters.values().removeIf(m -> m.info.name().equals(info.name()) && m.info.version().equals(info.version()));
         cacheCounters.keySet().removeIf(k -> k.startsWith(prefix));
+    }
+
+    @Override
+    public void closed(LoadedClassifier classifier) {
+        routeMeters.remove(classifier);
     }
 
     @Override

@@ -50,6 +50,8 @@ public final class PluginLoader {
     private final String gatewayVersion;
     private final Set<String> reservedNames;
     private final PluginIntegrity integrity;
+    /** The operator's per-classifier overrides; replaced when the gateway config is reloaded. */
+    private volatile GatewayConfig.Classifiers classifiers;
     /** Private copies in use, by content hash: a copy is deleted when the last user lets go. */
     private final Map<String, Integer> copyUsers = new HashMap<>();
 
@@ -65,6 +67,12 @@ public final class PluginLoader {
         this.gatewayVersion = gatewayVersion;
         this.reservedNames = Set.copyOf(reservedNames);
         this.integrity = integrity;
+        this.classifiers = config.classifiers();
+    }
+
+    /** Loads from now on apply these {@code classifiers:} overrides. */
+    public void classifiers(GatewayConfig.Classifiers classifiers) {
+        this.classifiers = classifiers;
     }
 
     /**
@@ -149,8 +157,12 @@ public final class PluginLoader {
         Limits limits;
         Optional<PredictionCache.Settings> cacheSettings;
         try {
-            limits = config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits");
-            cacheSettings = PredictionCache.Settings.parse(card.get("cache"), "mlserver.yaml cache");
+            GatewayConfig.Classifiers operator = classifiers;
+            limits = operator.limits(manifest.id(), config.limits().overriddenBy(card.get("limits"), "mlserver.yaml limits"));
+            JsonNode cacheOverride = operator.settings(manifest.id()).cache();
+            cacheSettings = cacheOverride.isMissingNode()
+                    ? PredictionCache.Settings.parse(card.get("cache"), "mlserver.yaml cache")
+                    : PredictionCache.Settings.parse(cacheOverride, "classifiers." + manifest.id() + ".cache");
         } catch (ConfigException e) {
             throw new PluginLoadException(e.getMessage(), e);
         }

@@ -29,14 +29,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The classifiers being served, by name, and the fate of every plugin jar seen. Each request
- * resolves its classifier with {@link #enter} and leaves it when its response has ended; a new
- * version replaces the old in one step, and the old one drains and closes in the background.
+ * The classifiers being served, by name and version, and the fate of every plugin jar seen.
+ * Several versions of a classifier serve side by side, one per jar file; unpinned routes use
+ * its default version ({@link ClassifierVersions#defaultVersion}). Routing reads {@link #enter}
+ * on every request; a jar replaced by a new build swaps in one step, and the old build drains
+ * and closes in the background.
  */
 public final class ClassifierRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierRegistry.class);
 
-    private final Map<String, LoadedClassifier> serving = new ConcurrentHashMap<>();
+    private final Map<String, ClassifierVersions> serving = new ConcurrentHashMap<>();
+    /** Default versions named by the operator, by classifier; a name absent serves its highest version. */
+    private volatile Map<String, String> defaultPins = Map.of();
     private final Map<String, PluginStatus> statuses = new ConcurrentHashMap<>();
     private final Set<LoadedClassifier> retiring = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService closer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -60,6 +64,9 @@ public final class ClassifierRegistry {
 
         default void retired(ClassifierInfo info) {}
 
+        /** One loaded build has closed (a rebuild of the same version may serve on). */
+        default void closed(LoadedClassifier classifier) {}
+
         default void failed(String jar, String reason) {}
 
         /** The listener of a classifier version's bulkhead (its metrics). */
@@ -77,18 +84,41 @@ public final class ClassifierRegistry {
         this.loads = new PluginLoads(loader.lifecycle().loadTimeoutMs());
     }
 
+    /** The default version of {@code name}. */
     public Optional<LoadedClassifier> find(String name) {
+        ClassifierVersions versions = serving.get(name);
+        return versions == null ? Optional.empty() : Optional.of(versions.defaultVersion());
+    }
+
+    /** One loaded version of {@code name}. */
+    public Optional<LoadedClassifier> find(String name, String version) {
+        ClassifierVersions versions = serving.get(name);
+        return versions == null ? Optional.empty() : versions.find(version);
+    }
+
+    /** Every loaded version of {@code name}. */
+    public Optional<ClassifierVersions> versions(String name) {
         return Optional.ofNullable(serving.get(name));
     }
 
     /**
-     * The version of {@code name} serving now, counted as used by one more request: pair it with
+     * The default version of {@code name}, counted as used by one more request: pair it with
      * {@link LoadedClassifier#leave} when the request ends. A version that retires meanwhile is
      * skipped for the one that replaced it.
      */
     public Optional<LoadedClassifier> enter(String name) {
+        return enter(() -> find(name));
+    }
+
+    /** Like {@link #enter(String)}, for one version: the pinned routes. */
+    public Optional<LoadedClassifier> enter(String name, String version) {
+        return enter(() -> find(name, version));
+    }
+
+    /** Enters what {@code lookup} finds, looking again while it finds a version that has just retired. */
+    public static Optional<LoadedClassifier> enter(java.util.function.Supplier<Optional<LoadedClassifier>> lookup) {
         for (int attempt = 0; attempt < 8; attempt++) {
-            LoadedClassifier c = serving.get(name);
+            LoadedClassifier c = lookup.get().orElse(null);
             if (c == null) {
                 return Optional.empty();
             }
@@ -99,9 +129,28 @@ public final class ClassifierRegistry {
         return Optional.empty();
     }
 
-    /** The classifiers being served, by name. */
+    /** Every version being served, by name then version. */
     public Collection<LoadedClassifier> serving() {
-        return serving.values().stream().sorted(Comparator.comparing(c -> c.info().name())).toList();
+        return classifiers().stream().flatMap(v -> v.all().stream()).toList();
+    }
+
+    /** The default version of every classifier, by name. */
+    public List<LoadedClassifier> defaults() {
+        return classifiers().stream().map(ClassifierVersions::defaultVersion).toList();
+    }
+
+    /** Every classifier with its loaded versions, by name. */
+    public List<ClassifierVersions> classifiers() {
+        return serving.values().stream().sorted(Comparator.comparing(ClassifierVersions::name)).toList();
+    }
+
+    /**
+     * Makes {@code pins} (classifier name to version) the operator's default versions; a
+     * classifier absent from it, or whose pinned version is not loaded, serves its highest.
+     */
+    public synchronized void pinDefaults(Map<String, String> pins) {
+        defaultPins = Map.copyOf(pins);
+        serving.replaceAll((name, versions) -> versions.withPinnedDefault(pins.getOrDefault(name, "")));
     }
 
     /**
@@ -160,14 +209,15 @@ public final class ClassifierRegistry {
         synchronized (this) {
             initialLoadDone = done;
             // the first verdict on the CPU budget covers the whole start-up, not each jar
-            budget.served(serving.values());
+            budget.served(serving());
         }
     }
 
     /**
-     * Loads one jar and, if it opens and warms, serves it. A jar whose classifier is already
-     * served from another jar file is refused while that file exists; once that file is gone the
-     * new jar takes the classifier over. Returns the status recorded. Blocking.
+     * Loads one jar and, if it opens and warms, serves it beside the classifier's other versions.
+     * A jar whose classifier version is already served from another jar file is refused while
+     * that file exists; once that file is gone the new jar takes the version over. Returns the
+     * status recorded. Blocking.
      */
     public PluginStatus load(Path jar) {
         byte[] bytes;
@@ -181,9 +231,10 @@ public final class ClassifierRegistry {
 
     /**
      * Loads {@code bytes}, read from {@code jar}, beside whatever serves now; only when it is
-     * open and warm does its route switch, in one step. The version it replaces retires in the
-     * background: its admitted predictions finish, then it closes. A jar that fails leaves what
-     * serves untouched. Blocking.
+     * open and warm does it serve, in one step. What it replaces (the build served from the same
+     * file, or the same version from a file that is gone) retires in the background: its
+     * admitted predictions finish, then it closes. A jar that fails leaves what serves
+     * untouched. Blocking.
      */
     public PluginStatus load(Path jar, byte[] bytes) {
         String file = jar.getFileName().toString();
@@ -204,39 +255,51 @@ public final class ClassifierRegistry {
     private synchronized PluginStatus admit(Path jar, OpenedPlugin opened) {
         String file = jar.getFileName().toString();
         ClassifierInfo info = opened.info();
-        LoadedClassifier current = serving.get(info.name());
-        if (current != null) {
-            String owner = current.info().jar().getFileName().toString();
-            if (!owner.equals(file)) {
-                if (Files.exists(jar.resolveSibling(owner))) {
-                    opened.close();
-                    return fail(file, info, "classifier '" + info.name() + "' is already served from " + owner
-                            + "; one jar file per classifier: replace " + owner + " instead");
-                }
-                // the jar it was served from is gone (renamed or replaced under another name): take over
-                statuses.computeIfPresent(owner, (k, s) -> info.name().equals(s.classifier()) ? null : s);
+        LoadedClassifier fromFile = servedFrom(file).orElse(null);
+        LoadedClassifier sameVersion = find(info.name(), info.version()).orElse(null);
+        if (sameVersion != null && sameVersion != fromFile) {
+            String owner = sameVersion.info().jar().getFileName().toString();
+            if (Files.exists(jar.resolveSibling(owner))) {
+                opened.close();
+                return fail(file, info, info.name() + " " + info.version() + " is already served from " + owner
+                        + "; one jar file per version: replace " + owner + " instead, or give this build a new version");
             }
+            // the jar it was served from is gone (renamed or replaced under another name): take over
+            statuses.computeIfPresent(owner, (k, s) -> info.name().equals(s.classifier()) ? null : s);
         }
-        Optional<String> overBudget = budget.check(info, serving.values());
+        List<LoadedClassifier> others = serving().stream().filter(c -> c != fromFile && c != sameVersion).toList();
+        Optional<String> overBudget = budget.check(info, others);
         if (overBudget.isPresent()) {
             opened.close();
             return fail(file, info, overBudget.get());
         }
         LoadedClassifier loaded = serve(opened);
-        LoadedClassifier previous = serving.put(info.name(), loaded);
+        serving.compute(info.name(), (name, versions) -> {
+            ClassifierVersions next = versions == null
+                    ? new ClassifierVersions(name, List.of(loaded), defaultPins.getOrDefault(name, ""))
+                    : versions.with(loaded);
+            return fromFile == null || fromFile == sameVersion ? next : next.without(fromFile).orElseThrow();
+        });
         PluginStatus status = new PluginStatus(file, info.jarSha256(), PluginStatus.State.READY, info.name(),
                 info.version(), null, Instant.now());
         statuses.put(file, status);
         if (initialLoadDone) {
-            budget.served(serving.values());
+            budget.served(serving());
         }
         listener.serving(loaded);
-        if (previous != null) {
-            LOG.info("{}: {} replaces {}; the old version drains in the background", info.name(), info.version(),
-                    previous.info().version());
-            retire(previous);
+        for (LoadedClassifier previous : new LoadedClassifier[] {sameVersion, fromFile == sameVersion ? null : fromFile}) {
+            if (previous != null) {
+                LOG.info("{}: {} from {} replaces {}; the old build drains in the background", info.name(), info.version(),
+                        file, previous.info().version());
+                retire(previous);
+            }
         }
         return status;
+    }
+
+    /** The version served from the jar file named {@code file}. */
+    private Optional<LoadedClassifier> servedFrom(String file) {
+        return serving().stream().filter(c -> c.info().jar().getFileName().toString().equals(file)).findFirst();
     }
 
     /** Wraps an opened plugin in its own bulkhead and, when it asks for one, its prediction cache. */
@@ -249,18 +312,18 @@ public final class ClassifierRegistry {
     }
 
     /**
-     * Forgets a jar that left the plugins directory. If it was serving its classifier, the route
-     * goes away at once (404) and the version drains and closes in the background.
+     * Forgets a jar that left the plugins directory. If it was serving a version, that version
+     * leaves the routes at once (its pinned routes answer 404; the default moves to the next
+     * version, if any) and drains and closes in the background.
      */
     public synchronized Optional<PluginStatus> remove(String file) {
         PluginStatus status = statuses.remove(file);
-        for (LoadedClassifier c : serving.values()) {
-            if (c.info().jar().getFileName().toString().equals(file) && serving.remove(c.info().name(), c)) {
-                LOG.info("{} removed: {} {} drains and unloads", file, c.info().name(), c.info().version());
-                retire(c);
-            }
-        }
-        budget.served(serving.values());
+        servedFrom(file).ifPresent(c -> {
+            serving.computeIfPresent(c.info().name(), (name, versions) -> versions.without(c).orElse(null));
+            LOG.info("{} removed: {} {} drains and unloads", file, c.info().name(), c.info().version());
+            retire(c);
+        });
+        budget.served(serving());
         return Optional.ofNullable(status);
     }
 
@@ -277,7 +340,7 @@ public final class ClassifierRegistry {
         loads.close();
         List<LoadedClassifier> all;
         synchronized (this) {
-            all = new ArrayList<>(serving.values());
+            all = new ArrayList<>(serving());
             serving.clear();
             all.forEach(this::retire);
         }
@@ -310,8 +373,8 @@ public final class ClassifierRegistry {
             synchronized (this) {
                 retiring.remove(previous);
                 ClassifierInfo info = previous.info();
-                boolean sameVersionServes = serving.values().stream()
-                        .anyMatch(c -> c.info().name().equals(info.name()) && c.info().version().equals(info.version()));
+                listener.closed(previous);
+                boolean sameVersionServes = find(info.name(), info.version()).isPresent();
                 if (!sameVersionServes) {
                     listener.retired(info);
                 }

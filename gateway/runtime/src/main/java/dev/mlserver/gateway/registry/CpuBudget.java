@@ -62,7 +62,7 @@ public final class CpuBudget {
             return Optional.empty();
         }
         List<ClassifierInfo> all = new ArrayList<>();
-        serving.stream().map(LoadedClassifier::info).filter(i -> !i.name().equals(candidate.name())).forEach(all::add);
+        serving.stream().map(LoadedClassifier::info).forEach(all::add);
         all.add(candidate);
         return advice(onnx, all).map(a -> candidate.name() + " " + candidate.version() + " not loaded: " + a
                 + ", or set onnx.cpu_budget: warn to serve anyway");

@@ -222,17 +222,17 @@ public final class PluginDirectory {
     }
 
     /**
-     * Unloads a jar that left the directory. A jar refused because this one served its classifier
-     * is tried first, so that a renamed jar takes over without a gap.
+     * Unloads a jar that left the directory. A jar refused because this one served the same
+     * classifier version is tried first, so that a renamed jar takes over without a gap.
      */
     private void remove(String file, List<PluginStatus> loaded, List<PluginStatus> failed) {
-        String classifier = registry.statuses().stream().filter(s -> s.jar().equals(file))
-                .map(PluginStatus::classifier).filter(Objects::nonNull).findFirst().orElse(null);
+        PluginStatus gone = registry.statuses().stream().filter(s -> s.jar().equals(file)).findFirst().orElse(null);
         actedOn.remove(file);
         settling.remove(file);
-        if (classifier != null && servedFrom(file, null)) {
+        if (gone != null && gone.classifier() != null && servedFrom(file, null)) {
             for (PluginStatus other : registry.statuses()) {
-                if (other.state() == PluginStatus.State.FAILED && classifier.equals(other.classifier())
+                if (other.state() == PluginStatus.State.FAILED && gone.classifier().equals(other.classifier())
+                        && Objects.equals(gone.version(), other.version())
                         && !other.jar().equals(file) && Files.isRegularFile(dir.resolve(other.jar()))) {
                     Fingerprint fingerprint = fingerprint(dir.resolve(other.jar()));
                     if (fingerprint != null) {

@@ -1,6 +1,8 @@
 package dev.mlserver.gateway.server;
 
 import dev.mlserver.gateway.GatewayVersion;
+import dev.mlserver.gateway.cache.PredictionCache;
+import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.connection.ConnectionGuard;
 import dev.mlserver.gateway.http.InvalidRequests;
@@ -15,9 +17,12 @@ import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.WorkDirectory;
 import dev.mlserver.gateway.registry.PluginWatcher;
+import dev.mlserver.gateway.registry.ClassifierVersions;
 import dev.mlserver.gateway.v2.GrpcService;
 import dev.mlserver.gateway.v2.Inference;
 import dev.mlserver.gateway.v2.RestRoutes;
+import dev.mlserver.gateway.versions.ShadowMirror;
+import dev.mlserver.gateway.versions.Traffic;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -29,12 +34,15 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,11 +57,16 @@ public final class Gateway {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
     private final GatewayConfig config;
+    private final Supplier<GatewayConfig> source;
+    private volatile GatewayConfig current;
     private final Vertx vertx;
     private final GatewayMetrics metrics;
     private final ClassifierRegistry registry;
     private final WorkDirectory workDir;
     private final PluginDirectory directory;
+    private final PluginLoader loader;
+    private final Traffic traffic;
+    private final ShadowMirror shadows;
     private final RouteTable routes;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean refusing = new AtomicBoolean();
@@ -66,8 +79,10 @@ public final class Gateway {
     private volatile PluginWatcher watcher;
     private volatile String deploymentId;
 
-    private Gateway(GatewayConfig config) {
+    private Gateway(GatewayConfig config, Supplier<GatewayConfig> source) {
         this.config = config;
+        this.current = config;
+        this.source = source;
         LogSetup.apply(config.logging().format());
         this.metrics = new GatewayMetrics();
         int eventLoops = config.server().eventLoops() > 0
@@ -81,21 +96,94 @@ public final class Gateway {
         this.guard = ConnectionGuard.create(config.server(), metrics.registry());
         this.workDir = WorkDirectory.open(config.plugins().workDir());
         this.routes = RouteTable.create(config);
-        PluginLoader loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
+        this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
         this.registry = new ClassifierRegistry(loader, vertx, metrics);
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
+        this.traffic = Traffic.create(registry, config.classifiers());
+        this.shadows = ShadowMirror.create(registry, traffic, metrics.registry());
     }
 
     public static Gateway create(GatewayConfig config) {
-        return new Gateway(config);
+        return new Gateway(config, () -> config);
+    }
+
+    /**
+     * A gateway whose config can be reloaded while it serves: {@code source} reads it again (the
+     * file, the environment and the command line's overrides) on SIGHUP or
+     * {@code POST /admin/config/reload}.
+     */
+    public static Gateway create(GatewayConfig config, Supplier<GatewayConfig> source) {
+        return new Gateway(config, source);
+    }
+
+    /** What a config reload changed. */
+    public record ConfigReload(List<String> reloadedClassifiers, List<String> needRestart) {
+        public ConfigReload {
+            reloadedClassifiers = List.copyOf(reloadedClassifiers);
+            needRestart = List.copyOf(needRestart);
+        }
+    }
+
+    /**
+     * Reads the config again and applies its {@code classifiers:} sections: the routing (default,
+     * canary, shadow) at once, in one step; changed limits or cache by loading that classifier's
+     * jars again beside the serving ones, which then drain (no request is lost). Other sections
+     * take effect at the next start and are named in the result. An invalid config is refused
+     * with a {@link ConfigException} and the config in effect stays. Blocking: loads jars.
+     */
+    public synchronized ConfigReload reloadConfig() {
+        GatewayConfig next = source.get();
+        GatewayConfig before = current;
+        for (ClassifierSettings s : next.classifiers().byName().values()) {
+            if (!s.cache().isMissingNode()) {
+                PredictionCache.Settings.parse(s.cache(), "classifiers." + s.name() + ".cache");
+            }
+        }
+        List<String> restart = new ArrayList<>();
+        BiConsumer<String, Boolean> differs = (name, same) -> {
+            if (!same) {
+                restart.add(name);
+            }
+        };
+        differs.accept("server", next.server().equals(before.server()));
+        differs.accept("api", next.api().equals(before.api()));
+        differs.accept("repository", next.repository().equals(before.repository()));
+        differs.accept("plugins", next.plugins().equals(before.plugins()));
+        differs.accept("limits", next.limits().equals(before.limits()));
+        differs.accept("onnx", next.onnx().equals(before.onnx()));
+        differs.accept("security", next.security().equals(before.security()));
+        differs.accept("logging", next.logging().equals(before.logging()));
+        differs.accept("lifecycle", next.lifecycle().equals(before.lifecycle()));
+        loader.classifiers(next.classifiers());
+        traffic.apply(next.classifiers());
+        current = next;
+        List<String> reloaded = new ArrayList<>();
+        for (ClassifierVersions versions : registry.classifiers()) {
+            String name = versions.name();
+            ClassifierSettings was = before.classifiers().settings(name);
+            ClassifierSettings now = next.classifiers().settings(name);
+            if (!was.limits().equals(now.limits()) || !was.cache().equals(now.cache())
+                    || !before.classifiers().environment().equals(next.classifiers().environment())) {
+                versions.all().forEach(c -> registry.load(c.info().jar()));
+                reloaded.add(name);
+            }
+        }
+        LOG.info("config reloaded: routing {}; classifiers reloaded for new limits or cache: {}{}", traffic.all(), reloaded,
+                restart.isEmpty() ? "" : "; changed sections that take effect at the next start: " + restart);
+        return new ConfigReload(reloaded, restart);
+    }
+
+    /** The config in effect: the one started with, with the {@code classifiers:} of the last reload. */
+    public GatewayConfig currentConfig() {
+        return current;
     }
 
     /** Listens, then loads the plugins in the background. Completes with the bound port. */
     public Future<Integer> start() {
         Inference inference = Inference.create(registry, metrics, GatewayVersion.current(), draining::get, refusing::get);
         Router router = routes.router(RouteServices.create(vertx, config, registry, directory, metrics, draining::get,
-                refusing::get), r -> RestRoutes.mount(r, inference, config, metrics));
+                refusing::get, traffic, shadows, this::reloadConfig), r -> RestRoutes.mount(r, inference, config, metrics));
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port
@@ -209,6 +297,16 @@ public final class Gateway {
 
     public ClassifierRegistry registry() {
         return registry;
+    }
+
+    /** Which version answers each classifier's unpinned routes. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** The shadow comparisons so far. */
+    public ShadowMirror shadows() {
+        return shadows;
     }
 
     public GatewayMetrics metrics() {

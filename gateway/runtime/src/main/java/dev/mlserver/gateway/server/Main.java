@@ -61,7 +61,14 @@ public final class Main implements Callable<Integer> {
         }
         GatewayConfig withGrpc = grpcPort == null ? gatewayConfig
                 : gatewayConfig.withGrpc(new GatewayConfig.Grpc(gatewayConfig.grpc().enabled(), grpcPort));
-        return Serving.run(overrides(withGrpc, port, pluginsDir, watch), "mlserver-runtime", System.err);
+        return Serving.run(overrides(withGrpc, port, pluginsDir, watch),
+                reloader(Optional.ofNullable(config), port, pluginsDir, watch), "mlserver-runtime", System.err);
+    }
+
+    /** Reads the config file and the environment again, with the same command-line overrides; for SIGHUP. */
+    public static java.util.function.Supplier<GatewayConfig> reloader(Optional<Path> file, Integer port, Path pluginsDir,
+                                                                     Boolean watch) {
+        return () -> overrides(ConfigLoader.create(System.getenv()).load(file), port, pluginsDir, watch);
     }
 
     /** The command line's overrides of the configured port, plugins directory and watch flag. */

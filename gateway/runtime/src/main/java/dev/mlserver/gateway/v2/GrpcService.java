@@ -199,7 +199,7 @@ public final class GrpcService {
         if (failure instanceof GatewayException || failure instanceof InvalidInputException) {
             return switch (code(failure)) {
                 case INVALID_JSON, INVALID_INPUT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, URI_TOO_LONG, HEADERS_TOO_LARGE,
-                        EXPECTATION_FAILED, HTTP_VERSION_NOT_SUPPORTED -> GrpcStatus.INVALID_ARGUMENT;
+                        EXPECTATION_FAILED, HTTP_VERSION_NOT_SUPPORTED, INVALID_CONFIG -> GrpcStatus.INVALID_ARGUMENT;
                 case UNAUTHORIZED -> GrpcStatus.UNAUTHENTICATED;
                 case FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
                 case UNKNOWN_CLASSIFIER, NOT_FOUND -> GrpcStatus.NOT_FOUND;

@@ -13,17 +13,19 @@ import org.pf4j.Extension;
 
 /**
  * A classifier for gateway tests, steered by its mlserver.yaml: {@code {"x": n}} is "high" when
- * n &gt; 0. {@code sleep_ms} makes each prediction slow; {@code fail: open} or
- * {@code fail: warmup} makes it fail there.
+ * n &gt; {@code threshold} (0 unless set). {@code sleep_ms} makes each prediction slow;
+ * {@code fail: open} or {@code fail: warmup} makes it fail there.
  */
 @Extension
 public class FixtureClassifier implements Classifier {
     private long sleepMs;
+    private double threshold;
     private String fail = "";
 
     @Override
     public void open(ClassifierContext context) {
         sleepMs = context.config().path("sleep_ms").asLong(0);
+        threshold = context.config().path("threshold").asDouble(0);
         fail = context.config().path("fail").asText("");
         if (fail.equals("open")) {
             throw new ClassifierException("fixture refuses to open");
@@ -49,15 +51,15 @@ public class FixtureClassifier implements Classifier {
                 Thread.currentThread().interrupt();
             }
         }
-        return instances.stream().map(FixtureClassifier::one).toList();
+        return instances.stream().map(this::one).toList();
     }
 
-    private static Prediction one(JsonNode instance) {
+    private Prediction one(JsonNode instance) {
         JsonNode x = instance.path("x");
         if (!x.isNumber()) {
             throw new InvalidInputException("'x' must be a number");
         }
-        float p = x.doubleValue() > 0 ? 0.9f : 0.1f;
+        float p = x.doubleValue() > threshold ? 0.9f : 0.1f;
         return Prediction.of(List.of("low", "high"), new float[] {1 - p, p});
     }
 

@@ -62,15 +62,33 @@ public final class TestGateway implements AutoCloseable {
 
     /** Starts a gateway that is listening and still loading its plugins: readiness may be 503. */
     public static TestGateway startLoading(Path pluginsDir, String yaml, Map<String, String> env) {
-        GatewayConfig config = ConfigLoader.create(env).fromYaml(yaml, "test config")
-                .withPort(0).withPluginsDir(pluginsDir);
-        config = new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(),
-                config.limits(), config.onnx(), config.security(), config.logging(), config.lifecycle(),
+        return start(forTest(ConfigLoader.create(env).fromYaml(yaml, "test config"), pluginsDir, yaml.contains("warmup:")), null);
+    }
+
+    /**
+     * Starts a gateway on {@code pluginsDir} with the config file {@code configFile}, which
+     * {@code POST /admin/config/reload} reads again; it is ready (plugins loaded) when this returns.
+     */
+    public static TestGateway startWithConfigFile(Path pluginsDir, Path configFile) {
+        ConfigLoader loader = ConfigLoader.create(Map.of());
+        TestGateway test = start(forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir, false),
+                () -> forTest(loader.load(java.util.Optional.of(configFile)), pluginsDir, false));
+        await().atMost(Duration.ofSeconds(60)).until(() -> test.gateway.registry().initialLoadDone());
+        return test;
+    }
+
+    private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir, boolean warmup) {
+        config = config.withPort(0).withPluginsDir(pluginsDir);
+        return new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
+                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
+                config.security(), config.logging(), config.lifecycle(),
                 // tests start many gateways: the serving-path warm-up only where a test asks for it
-                yaml.contains("warmup:") ? config.warmup() : GatewayConfig.Warmup.OFF,
+                warmup ? config.warmup() : GatewayConfig.Warmup.OFF, config.classifiers(),
                 new GatewayConfig.Grpc(config.grpc().enabled(), 0));
-        Gateway gateway = Gateway.create(config);
+    }
+
+    private static TestGateway start(GatewayConfig config, java.util.function.Supplier<GatewayConfig> source) {
+        Gateway gateway = source == null ? Gateway.create(config) : Gateway.create(config, source);
         int port = gateway.start().await();
         TestGateway test = new TestGateway(gateway);
         if (port <= 0) {
