@@ -71,9 +71,17 @@ class ServingWarmupTest {
         }
     }
 
+    /** The predict requests of {@code classifier} answered 200, summed over its series, whatever their label order. */
     private static int counted(String metrics, String classifier) {
-        Matcher m = Pattern.compile("mlserver_requests_total\\{classifier=\"" + classifier
-                + "\",route=\"predict\",status=\"200\"[^}]*} ([0-9.]+)").matcher(metrics);
-        return m.find() ? (int) Double.parseDouble(m.group(1)) : 0;
+        Matcher m = Pattern.compile("(?m)^mlserver_requests_total\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
+        int total = 0;
+        while (m.find()) {
+            String labels = m.group(1);
+            if (labels.contains("classifier=\"" + classifier + "\"") && labels.contains("route=\"predict\"")
+                    && labels.contains("status=\"200\"")) {
+                total += (int) Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
     }
 }
