@@ -11,14 +11,14 @@ class VersionedUrlTest {
 
     @Test
     void classifierRoutesMoveUnderTheApiVersion() {
-        String yaml = "api:\n  version: v2\n  include_version_in_url: true\n";
+        String yaml = "api:\n  version: v3\n  include_version_in_url: true\n";
         try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(), yaml)) {
-            JsonNode body = TestGateway.json(gateway.post("/v2/iris/predict", IRIS));
+            JsonNode body = TestGateway.json(gateway.post("/v3/iris/predict", IRIS));
             assertThat(body.get("predictions").get(0).asText()).isEqualTo("setosa");
-            assertThat(body.get("metadata").get("api_version").asText()).isEqualTo("v2");
-            assertThat(gateway.get("/v2/iris").statusCode()).isEqualTo(200);
-            assertThat(TestGateway.json(gateway.get("/v2/iris")).get("routes").get("predict").asText())
-                    .isEqualTo("/v2/iris/predict");
+            assertThat(body.get("metadata").get("api_version").asText()).isEqualTo("v3");
+            assertThat(gateway.get("/v3/iris").statusCode()).isEqualTo(200);
+            assertThat(TestGateway.json(gateway.get("/v3/iris")).get("routes").get("predict").asText())
+                    .isEqualTo("/v3/iris/predict");
             assertThat(gateway.post("/iris/predict", IRIS).statusCode()).isEqualTo(404);
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
         }

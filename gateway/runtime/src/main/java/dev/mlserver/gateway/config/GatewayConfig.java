@@ -146,6 +146,9 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             if (version == null || !version.matches("[a-z0-9][a-z0-9.-]{0,15}")) {
                 throw new ConfigException("api.version must be a short lowercase word such as v1, got " + version);
             }
+            if (version.equals("v2")) {
+                throw new ConfigException("api.version cannot be v2: /v2 is the Open Inference Protocol's; use v1, v3, ...");
+            }
         }
     }
 
