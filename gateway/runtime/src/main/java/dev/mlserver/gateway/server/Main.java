@@ -7,6 +7,7 @@ import dev.mlserver.gateway.config.GatewayConfig;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,8 +67,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Reads the config file and the environment again, with the same command-line overrides; for SIGHUP. */
-    public static java.util.function.Supplier<GatewayConfig> reloader(Optional<Path> file, Integer port, Path pluginsDir,
-                                                                     Boolean watch) {
+    public static Supplier<GatewayConfig> reloader(Optional<Path> file, Integer port, Path pluginsDir, Boolean watch) {
         return () -> overrides(ConfigLoader.create(System.getenv()).load(file), port, pluginsDir, watch);
     }
 
