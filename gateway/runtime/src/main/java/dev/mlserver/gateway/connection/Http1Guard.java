@@ -289,6 +289,11 @@ final class Http1Guard extends ChannelDuplexHandler implements ConnectionGuard.T
     void drain() {
         draining = true;
         drainStart = System.nanoTime();
+        if (timer != null) {
+            // armed for a later deadline (the last request's header deadline, say): the drain's comes first
+            timer.cancel(false);
+            timer = null;
+        }
         ensureTimer();
     }
 

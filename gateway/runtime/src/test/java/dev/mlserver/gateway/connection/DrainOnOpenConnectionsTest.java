@@ -80,4 +80,28 @@ class DrainOnOpenConnectionsTest {
                 + " none unanswered%n", connections.size(), drained, connections.size() - drained);
         assertThat(drained).isPositive();
     }
+
+    @Test
+    void anIdleConnectionClosesOnceIdleDuringTheDrainNotAtItsLastRequestsHeaderDeadline() throws Exception {
+        Files.copy(TestGateway.examplePlugins().resolve("iris.jar"), plugins.resolve("iris.jar"));
+        TestGateway gateway = TestGateway.start(plugins, """
+                server:
+                  header_timeout_ms: 120000
+                plugins:
+                  watch: false
+                shutdown:
+                  grace_period_ms: 0
+                  drain_timeout_ms: 120000
+                """);
+        RawConnection c = RawConnection.open(gateway.port());
+        c.send(PREDICT);
+        assertThat(c.read(5000).orElseThrow().status()).isEqualTo(200);
+        Thread stopping = new Thread(gateway::close, "sigterm");
+        stopping.start();
+        // the drain closes it after a second of idleness; the last request's header deadline is two minutes away
+        assertThat(c.closedByServer(60_000)).as("closed by the drain, long before the header deadline").isTrue();
+        c.close();
+        stopping.join(60_000);
+        assertThat(stopping.isAlive()).as("the stop waited for nothing else").isFalse();
+    }
 }
