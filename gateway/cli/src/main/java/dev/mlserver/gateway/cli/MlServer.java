@@ -21,7 +21,7 @@ public final class MlServer {
 
     /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
     public static CommandLine commandLine() {
-        return new CommandLine(new MlServer())
+        return UsageHelp.install(new CommandLine(new MlServer()))
                 .setExecutionExceptionHandler(new Errors())
                 .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? Errors.USAGE : Errors.PROBLEM)
                 .setCaseInsensitiveEnumValuesAllowed(true);
