@@ -88,7 +88,7 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "NAME", description = "with --from-model: the classifier's name (default: from DIR)")
     String name;
 
-    @Option(names = "--labels", paramLabel = "a,b,...", split = ",",
+    @Option(names = "--labels", paramLabel = "LABEL", split = ",",
             description = "with --from-model: the class names, in the order of the model's probabilities")
     List<String> labels = new ArrayList<>();
 

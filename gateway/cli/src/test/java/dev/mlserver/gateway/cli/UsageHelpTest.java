@@ -68,6 +68,11 @@ class UsageHelpTest {
             Cli.Result dashH = Cli.run(path(spec).toArray());
             assertThat(dashH.exit()).as(name + " -h").isZero();
             assertThat(dashH.out()).as(name + " -h prints its usage").isEqualTo(usage);
+            if (spec.findOption("-V") != null) {
+                List<Object> dashV = path(spec);
+                dashV.set(dashV.size() - 1, "-V");
+                assertThat(Cli.run(dashV.toArray()).out()).as(name + " -V").startsWith("ml_server ");
+            }
         }
 
         String[] description = spec.usageMessage().description();
