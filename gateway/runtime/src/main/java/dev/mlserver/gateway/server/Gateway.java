@@ -200,6 +200,7 @@ public final class Gateway {
         ConnectionGuard.apply(config.server().connections(), options);
         return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, guard, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
+                .recover(e -> Future.failedFuture(new CannotListen(config.server().port(), CannotListen.HTTP_SETTINGS, e)))
                 .compose(id -> {
                     deploymentId = id;
                     return startGrpc(inference, instances);
@@ -235,6 +236,7 @@ public final class Gateway {
         // the connection guard speaks HTTP/1.1 (it refuses an HTTP/2 preface): not on the gRPC port
         return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, null, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
+                .recover(e -> Future.failedFuture(new CannotListen(config.grpc().port(), CannotListen.GRPC_SETTINGS, e)))
                 .map(id -> {
                     grpcDeploymentId = id;
                     LOG.info("Open Inference Protocol gRPC (inference.GRPCInferenceService) on {}:{}", config.server().host(),
