@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
             "  cd classifiers/sentiment && mvn -q compile",
             "  ml_server serve mlserver.yaml --watch",
             "  ml_server serve --port 0 --plugins-dir /opt/plugins",
-            "  ml_server serve --port 8080 --grpc-port 9001       # Open Inference Protocol gRPC on 9001",
+            "  ml_server serve --port 8080 --grpc-port 9001   # Open Inference Protocol gRPC",
             "  ml_server serve --config prod.yaml"})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "gateway config (default: the embedded config/gateway.yaml)")
