@@ -206,7 +206,10 @@ public final class Gateway {
                     return startGrpc(inference, instances);
                 })
                 .map(id -> {
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}, {}; plugins from {}", GatewayVersion.current(),
+                            config.server().host(), port.get(), config.grpc().enabled()
+                                    ? "gRPC (inference.GRPCInferenceService) on " + config.server().host() + ":" + grpcPort.get()
+                                    : "gRPC off",
                             config.plugins().dir().toAbsolutePath().normalize());
                     LOG.info("{}", urls(config.server().host(), port.get()));
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
@@ -239,8 +242,6 @@ public final class Gateway {
                 .recover(e -> Future.failedFuture(new CannotListen(config.grpc().port(), CannotListen.GRPC_SETTINGS, e)))
                 .map(id -> {
                     grpcDeploymentId = id;
-                    LOG.info("Open Inference Protocol gRPC (inference.GRPCInferenceService) on {}:{}", config.server().host(),
-                            grpcPort.get());
                     return null;
                 });
     }
