@@ -12,12 +12,12 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "ci",
         mixinStandardHelpOptions = true,
-        description = {"Write a GitHub Actions workflow that builds and pushes one classifier's image on a",
-            "tag <classifier>-v<version> or classifiers/<classifier>/v<version>, or on a manual run."},
+        description = {"Write a GitHub Actions workflow that builds and pushes one classifier's image.",
+            "It runs on a tag <classifier>-v<version> or classifiers/<classifier>/v<version>, or on a manual run."},
         footer = {"", "Examples:",
-            "  ml_server ci                                  # .github/workflows/build-deploy.yml",
+            "  ml_server ci                       # .github/workflows/build-deploy.yml",
             "  ml_server ci -o docker/ci/build-deploy.yml",
-            "  ml_server ci -o -                             # print it"})
+            "  ml_server ci -o -                  # print it"})
 final class CiCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
