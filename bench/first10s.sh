@@ -47,7 +47,7 @@ ready_s=""
 start_gateway() { # LOG -> sets gateway_pid, and ready_s (seconds from start to ready)
   local t0 log=$1
   t0=$(now)
-  java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --plugins-dir "$PLUGINS" \
+  java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$PLUGINS" \
     > "$log" 2>&1 &
   gateway_pid=$!; pids+=("$gateway_pid")
   for _ in $(seq 1 1200); do

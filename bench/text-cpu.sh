@@ -49,7 +49,7 @@ trap cleanup EXIT
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-java -jar "$runtime" serve --port "$GATEWAY_PORT" --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
+java -jar "$runtime" serve --port "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
 for _ in $(seq 1 240); do
   curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready" && break
