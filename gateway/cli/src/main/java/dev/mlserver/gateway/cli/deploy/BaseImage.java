@@ -34,6 +34,8 @@ public final class BaseImage {
             "java.security.jgss", "java.security.sasl", "java.sql", "java.xml", "jdk.crypto.cryptoki", "jdk.crypto.ec",
             "jdk.jfr", "jdk.management", "jdk.naming.dns", "jdk.net", "jdk.unsupported", "jdk.zipfs");
     public static final String JAVA_HOME = "/opt/java";
+    /** The image's name; it holds the JRE and no shell, nor any other program. */
+    public static final String NAME = "mlserver-jre";
     private static final Pattern LDD_LINE = Pattern.compile("(?:=>\\s*)?(/\\S+)\\s+\\(0x");
     private static final String PASSWD = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
             + "mlserver:x:10001:10001:mlserver:/app:/usr/sbin/nologin\n";
@@ -61,7 +63,7 @@ public final class BaseImage {
 
     /** {@code mlserver-jre:<java version>}: what {@code docker load} calls the image. */
     public static String reference() {
-        return "mlserver-jre:" + Runtime.version().feature() + "." + Runtime.version().interim() + "."
+        return NAME + ":" + Runtime.version().feature() + "." + Runtime.version().interim() + "."
                 + Runtime.version().update();
     }
 

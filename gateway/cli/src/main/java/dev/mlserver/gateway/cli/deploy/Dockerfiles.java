@@ -74,7 +74,13 @@ public final class Dockerfiles {
         labels.add("org.opencontainers.image.version=" + quoted(spec.tag()));
         args.forEach((label, arg) -> labels.add(label + "=\"${" + arg + "}\""));
         out.append("LABEL ").append(String.join(" \\\n      ", labels)).append('\n');
-        out.append(HEALTHCHECK).append('\n');
+        if (from.startsWith(BaseImage.NAME + ":")) {
+            // bash is not there to run the check, which would then mark a healthy container unhealthy
+            out.append("# No HEALTHCHECK: ").append(from).append(" has no shell to run one; Kubernetes probes /health/live"
+                    + " over HTTP itself.\n");
+        } else {
+            out.append(HEALTHCHECK).append('\n');
+        }
         out.append("ENTRYPOINT [").append(spec.entrypoint().stream().map(Dockerfiles::quoted)
                 .collect(Collectors.joining(", "))).append("]\n");
         return Optional.of(out.toString());
