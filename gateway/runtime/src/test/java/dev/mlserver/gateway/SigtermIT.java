@@ -63,6 +63,8 @@ class SigtermIT {
                 server:
                   host: 127.0.0.1
                   port: 0
+                grpc:
+                  port: 0
                 plugins:
                   watch: false
                 shutdown:

@@ -20,6 +20,7 @@ import picocli.CommandLine.Parameters;
             "  ml_server serve                       # config/gateway.yaml as embedded, port 8000",
             "  cd classifiers/sentiment && mvn -q compile && ml_server serve mlserver.yaml --watch",
             "  ml_server serve --port 0 --plugins-dir /opt/plugins",
+            "  ml_server serve --port 8080 --grpc-port 9001       # Open Inference Protocol gRPC on 9001",
             "  ml_server serve --config prod.yaml"})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "gateway config (default: the embedded config/gateway.yaml)")
@@ -27,6 +28,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "N", description = "port to listen on; 0 picks a free one and logs it")
     Integer port;
+
+    @Option(names = "--grpc-port", paramLabel = "N",
+            description = "Open Inference Protocol gRPC port (default: grpc.port, 8001); 0 picks a free one and logs it")
+    Integer grpcPort;
 
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "directory of classifier plugin jars")
     Path pluginsDir;
@@ -45,10 +50,10 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GatewayConfig gatewayConfig = ConfigLoader.create(System.getenv()).load(Optional.ofNullable(config));
         if (source != null) {
-            return DevServe.run(source, Main.overrides(gatewayConfig, port, pluginsDir, null),
+            return DevServe.run(source, Main.overrides(gatewayConfig, port, grpcPort, pluginsDir, null),
                     Boolean.TRUE.equals(watch), System.err);
         }
-        return Serving.run(Main.overrides(gatewayConfig, port, pluginsDir, watch),
-                Main.reloader(Optional.ofNullable(config), port, pluginsDir, watch), "ml_server", System.err);
+        return Serving.run(Main.overrides(gatewayConfig, port, grpcPort, pluginsDir, watch),
+                Main.reloader(Optional.ofNullable(config), port, grpcPort, pluginsDir, watch), "ml_server", System.err);
     }
 }

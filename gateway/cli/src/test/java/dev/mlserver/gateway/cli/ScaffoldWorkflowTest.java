@@ -55,7 +55,7 @@ class ScaffoldWorkflowTest {
     }
 
     static GatewayConfig localConfig() {
-        return ConfigLoader.create(Map.of()).fromYaml("server: {host: 127.0.0.1, port: 0}", "test config");
+        return ConfigLoader.create(Map.of()).fromYaml("server: {host: 127.0.0.1, port: 0}\ngrpc: {port: 0}", "test config");
     }
 
     @Test

@@ -200,12 +200,16 @@ public final class Gateway {
         ConnectionGuard.apply(config.server().connections(), options);
         return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, guard, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
+                .recover(e -> Future.failedFuture(new CannotListen(config.server().port(), CannotListen.HTTP_SETTINGS, e)))
                 .compose(id -> {
                     deploymentId = id;
                     return startGrpc(inference, instances);
                 })
                 .map(id -> {
-                    LOG.info("mlserver {} listening on {}:{}; plugins from {}", GatewayVersion.current(), config.server().host(), port.get(),
+                    LOG.info("mlserver {} listening on {}:{}, {}; plugins from {}", GatewayVersion.current(),
+                            config.server().host(), port.get(), config.grpc().enabled()
+                                    ? "gRPC (inference.GRPCInferenceService) on " + config.server().host() + ":" + grpcPort.get()
+                                    : "gRPC off",
                             config.plugins().dir().toAbsolutePath().normalize());
                     LOG.info("{}", urls(config.server().host(), port.get()));
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
@@ -235,10 +239,9 @@ public final class Gateway {
         // the connection guard speaks HTTP/1.1 (it refuses an HTTP/2 preface): not on the gRPC port
         return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, null, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
+                .recover(e -> Future.failedFuture(new CannotListen(config.grpc().port(), CannotListen.GRPC_SETTINGS, e)))
                 .map(id -> {
                     grpcDeploymentId = id;
-                    LOG.info("Open Inference Protocol gRPC (inference.GRPCInferenceService) on {}:{}", config.server().host(),
-                            grpcPort.get());
                     return null;
                 });
     }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code java -jar mlserver-runtime.jar [serve] [--config FILE] [--port N] [--plugins-dir DIR]}:
+ * {@code java -jar mlserver-runtime.jar [serve] [--config FILE] [--port N] [--grpc-port N] [--plugins-dir DIR]}:
  * the serving jar's entry point, what images run. The tools live in {@code ml_server.jar}.
  */
 @Command(name = "mlserver-runtime",
@@ -60,22 +60,25 @@ public final class Main implements Callable<Integer> {
             System.err.println("mlserver-runtime: " + e.getMessage());
             return 1;
         }
-        GatewayConfig withGrpc = grpcPort == null ? gatewayConfig
-                : gatewayConfig.withGrpc(new GatewayConfig.Grpc(gatewayConfig.grpc().enabled(), grpcPort));
-        return Serving.run(overrides(withGrpc, port, pluginsDir, watch),
-                reloader(Optional.ofNullable(config), port, pluginsDir, watch), "mlserver-runtime", System.err);
+        return Serving.run(overrides(gatewayConfig, port, grpcPort, pluginsDir, watch),
+                reloader(Optional.ofNullable(config), port, grpcPort, pluginsDir, watch), "mlserver-runtime", System.err);
     }
 
     /** Reads the config file and the environment again, with the same command-line overrides; for SIGHUP. */
-    public static Supplier<GatewayConfig> reloader(Optional<Path> file, Integer port, Path pluginsDir, Boolean watch) {
-        return () -> overrides(ConfigLoader.create(System.getenv()).load(file), port, pluginsDir, watch);
+    public static Supplier<GatewayConfig> reloader(Optional<Path> file, Integer port, Integer grpcPort, Path pluginsDir,
+                                                   Boolean watch) {
+        return () -> overrides(ConfigLoader.create(System.getenv()).load(file), port, grpcPort, pluginsDir, watch);
     }
 
-    /** The command line's overrides of the configured port, plugins directory and watch flag. */
-    public static GatewayConfig overrides(GatewayConfig config, Integer port, Path pluginsDir, Boolean watch) {
+    /** The command line's overrides of the configured ports (HTTP, gRPC), plugins directory and watch flag; null keeps the config's. */
+    public static GatewayConfig overrides(GatewayConfig config, Integer port, Integer grpcPort, Path pluginsDir,
+                                          Boolean watch) {
         GatewayConfig result = config;
         if (port != null) {
             result = result.withPort(port);
+        }
+        if (grpcPort != null) {
+            result = result.withGrpc(new GatewayConfig.Grpc(result.grpc().enabled(), grpcPort));
         }
         if (pluginsDir != null) {
             result = result.withPluginsDir(pluginsDir);

@@ -43,15 +43,19 @@ public final class Serving {
         return 0;
     }
 
-    /** One line on why the port cannot be had, and what to do. */
+    /** One line on why the port cannot be had, and what to do; {@code port} is the HTTP port asked for. */
     static String cannotListen(String host, int port, Throwable e) {
-        String where = host + ":" + port;
+        String settings = CannotListen.HTTP_SETTINGS;
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CannotListen failed) {
+                port = failed.port();
+                settings = failed.settings();
+            }
             if (t instanceof BindException) {
-                return "cannot listen on " + where + ": port " + port + " is already in use (see `ss -ltnp | grep :" + port
-                        + "`); stop what listens there or pick another port with --port, MLSERVER_PORT or server.port";
+                return "cannot listen on " + host + ":" + port + ": port " + port + " is already in use (see `ss -ltnp | grep :"
+                        + port + "`); stop what listens there or pick another port with " + settings;
             }
         }
-        return "cannot listen on " + where + ": " + e.getMessage();
+        return "cannot listen on " + host + ":" + port + ": " + e.getMessage();
     }
 }

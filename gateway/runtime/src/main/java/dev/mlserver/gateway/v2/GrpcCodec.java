@@ -123,7 +123,8 @@ final class GrpcCodec {
             }
             return new Tensor(input.getName(), datatype, shape, new double[0], elements);
         }
-        if ((long) raw.size() != count * datatype.size()) {
+        // count fits a long; the byte size may not, and then no message holds it
+        if (count > Integer.MAX_VALUE / datatype.size() || raw.size() != count * datatype.size()) {
             throw rawSize(input, raw.size());
         }
         double[] numbers = new double[(int) count];

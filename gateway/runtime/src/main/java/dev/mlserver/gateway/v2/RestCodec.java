@@ -14,6 +14,9 @@ import dev.mlserver.gateway.http.Json;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,9 +33,11 @@ final class RestCodec {
         if (body == null || body.length() == 0) {
             throw new GatewayException(ErrorCode.INVALID_JSON, "the request body is empty; send {\"inputs\": [...]}");
         }
+        byte[] bytes = body.getBytes();
+        requireUtf8(bytes);
         JsonNode root;
         try {
-            root = TREE.readTree(body.getBytes());
+            root = TREE.readTree(bytes);
         } catch (StreamConstraintsException e) {
             throw new GatewayException(ErrorCode.INVALID_JSON, "the JSON body exceeds a limit: " + e.getOriginalMessage());
         } catch (JacksonException e) {
@@ -78,6 +83,27 @@ final class RestCodec {
         return new InferRequest(id, tensors, outputs);
     }
 
+    /**
+     * Refuses a body that is not strict UTF-8 (the JSON parser lets overlong forms such as
+     * {@code C0 AF} through, which would reach a classifier as other text). ASCII is checked
+     * byte by byte; only a body with other bytes is decoded.
+     */
+    private static void requireUtf8(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                try {
+                    StandardCharsets.UTF_8.newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(bytes));
+                } catch (CharacterCodingException e) {
+                    throw new GatewayException(ErrorCode.INVALID_JSON, "the body is not valid UTF-8; JSON text is UTF-8");
+                }
+                return;
+            }
+        }
+    }
+
     private static void parameters(JsonNode parameters, String where) {
         if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
             throw Inference.invalid("'parameters' of " + where + " must be an object");
@@ -108,7 +134,7 @@ final class RestCodec {
         }
         long expected = Tensor.elementCount(name, shape);
         Elements elements = new Elements(datatype, name, (int) Math.min(expected, 1 << 16));
-        elements.flatten(data, 1, shape.length);
+        elements.read(data, shape);
         return elements.tensor(shape);
     }
 
@@ -147,19 +173,47 @@ final class RestCodec {
             this.bytes = datatype == Datatype.BYTES ? new ArrayList<>() : List.of();
         }
 
-        /** Row-major elements, nested as the shape (at most {@code rank} levels deep) or flat. */
-        void flatten(JsonNode array, int depth, int rank) {
-            for (JsonNode element : array) {
-                if (element.isArray()) {
-                    if (depth >= rank) {
-                        throw Inference.invalid("input '" + Inference.clip(name) + "': data is nested deeper than its "
-                                + rank + "-dimensional shape");
+        /**
+         * Row-major elements, either flat or nested exactly as the shape: every list at depth
+         * {@code d} holds {@code shape[d]} items, lists above the last dimension and values in it.
+         */
+        void read(JsonNode data, long[] shape) {
+            if (data.isEmpty() || !data.get(0).isArray()) {
+                for (JsonNode element : data) {
+                    if (element.isArray()) {
+                        throw notAsShape(shape, "a list among its values: data is either flat or nested as the shape");
                     }
-                    flatten(element, depth + 1, rank);
-                } else {
                     add(element);
                 }
+                return;
             }
+            nested(data, shape, 0);
+        }
+
+        private void nested(JsonNode list, long[] shape, int depth) {
+            if (list.size() != shape[depth]) {
+                throw notAsShape(shape, list.size() + " items at dimension " + depth + " where the shape has " + shape[depth]);
+            }
+            boolean last = depth == shape.length - 1;
+            for (JsonNode element : list) {
+                if (last && element.isArray()) {
+                    throw notAsShape(shape, "lists nested deeper than its " + shape.length + " dimensions");
+                }
+                if (!last && !element.isArray()) {
+                    throw notAsShape(shape, "a value at dimension " + depth + " where a list of " + shape[depth + 1]
+                            + " items belongs");
+                }
+                if (last) {
+                    add(element);
+                } else {
+                    nested(element, shape, depth + 1);
+                }
+            }
+        }
+
+        private GatewayException notAsShape(long[] shape, String what) {
+            return Inference.invalid("input '" + Inference.clip(name) + "': data nested against shape " + Shapes.text(shape)
+                    + " has " + what);
         }
 
         private void add(JsonNode element) {

@@ -64,6 +64,8 @@ class HostileHeapIT {
                   host: 127.0.0.1
                   port: 0
                   max_body_bytes: %d
+                grpc:
+                  port: 0
                 plugins:
                   watch: false
                 logging:

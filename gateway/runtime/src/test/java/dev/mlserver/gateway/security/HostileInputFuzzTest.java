@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,8 +9,24 @@ import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.RawHttp;
 import dev.mlserver.gateway.testing.TestGateway;
+import dev.mlserver.gateway.v2.proto.GRPCInferenceServiceGrpc;
+import dev.mlserver.gateway.v2.proto.ModelInferRequest;
+import dev.mlserver.gateway.v2.proto.ModelInferResponse;
+import io.grpc.CallOptions;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
@@ -36,11 +54,15 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * plugin plus a fixture, with tokens on: random and malformed JSON, wrong types and shapes,
  * huge numbers, NaN/Infinity, deep nesting, long strings, invalid UTF-8, wrong content types,
  * dot segments, encoded slashes and look-alike classifier names, bad tokens. Every answer must be
- * a documented status with a JSON error body, within the timeout; afterwards the gateway must
- * still predict correctly.
+ * a documented status with a JSON error body, within the timeout. Open Inference Protocol
+ * tensors no model may take ({@link HostileTensors}), over REST and gRPC, must each be refused
+ * as invalid: 400 with {@code {"error": "..."}}, or INVALID_ARGUMENT. Afterwards the gateway must
+ * still predict correctly on every protocol.
  */
 class HostileInputFuzzTest {
     static final int TRIES = 10_500;
+    static final int TENSOR_TRIES = 3_000;
+    static final int GRPC_TRIES = 1_500;
     static final int TIMEOUT_MS = 10_000;
     static final int MAX_BODY = 64 * 1024;
     static final String TOKEN = "fuzz-everything-5e1c9a0b7d3f";
@@ -51,7 +73,10 @@ class HostileInputFuzzTest {
     static TestGateway gateway;
     static Path dir;
     static List<String> classifiers;
+    static ManagedChannel channel;
     static final AtomicInteger sent = new AtomicInteger();
+    static final AtomicInteger tensorsSent = new AtomicInteger();
+    static final AtomicInteger grpcSent = new AtomicInteger();
     static final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
 
     @BeforeContainer
@@ -75,7 +100,8 @@ class HostileInputFuzzTest {
                     limited: {token_file: %s, classifiers: [fixture]}
                 """.formatted(MAX_BODY, token, limited));
         classifiers = gateway.gateway().registry().serving().stream().map(c -> c.info().name()).toList();
-        assertThat(classifiers).contains("iris", "fixture");
+        assertThat(classifiers).contains("iris", "sentiment", "fixture");
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", gateway.gateway().grpcPort()).usePlaintext().build();
     }
 
     @AfterContainer
@@ -102,7 +128,19 @@ class HostileInputFuzzTest {
                     false), TIMEOUT_MS);
             assertThat(ready.status()).isEqualTo(200);
             assertThat(STRICT.readTree(ready.body()).get("failed_plugins").asInt()).isZero();
+            System.out.println("hostile tensors sent: REST " + tensorsSent.get() + ", gRPC " + grpcSent.get());
+            RawHttp.Response v2 = RawHttp.exchange(gateway.port(), request("POST", "/v2/models/iris/infer", "application/json",
+                    "Bearer " + TOKEN, HostileTensors.body(HostileTensors.validInput("iris")).toString()
+                            .getBytes(StandardCharsets.UTF_8), false), TIMEOUT_MS);
+            assertThat(v2.status()).as(v2.bodyText()).isEqualTo(200);
+            assertThat(STRICT.readTree(v2.body()).at("/outputs/0/data/0").asText()).isEqualTo("setosa");
+            ModelInferResponse grpc = grpcStub().modelInfer(ModelInferRequest.newBuilder().setModelName("sentiment")
+                    .addInputs(HostileTensors.validTensor("sentiment")).build());
+            assertThat(grpc.getOutputs(0).getContents().getBytesContents(0).toStringUtf8()).isIn("positive", "negative");
         } finally {
+            if (channel != null) {
+                channel.shutdownNow();
+            }
             gateway.close();
         }
     }
@@ -185,6 +223,73 @@ class HostileInputFuzzTest {
             assertThat(body.path("error").path("code").asText()).as("%s -> %s", request, response.bodyText()).isNotBlank();
             assertThat(body.path("error").path("message").asText()).isNotBlank();
         }
+    }
+
+    @Property(tries = TENSOR_TRIES, shrinking = ShrinkingMode.BOUNDED)
+    void everyHostileTensorIsRefusedAsInvalid(@ForAll("restTensors") HostileTensors.Rest tensor) throws IOException {
+        RawHttp.Response response = RawHttp.exchange(gateway.port(), request("POST", "/v2/models/" + tensor.model() + "/infer",
+                "application/json", "Bearer " + TOKEN, tensor.body(), false), TIMEOUT_MS);
+        tensorsSent.incrementAndGet();
+        assertThat(response.timedOut()).as("no answer within %d ms to %s", TIMEOUT_MS, tensor).isFalse();
+        assertThat(response.status()).as("%s -> %s", tensor, response.bodyText()).isEqualTo(400);
+        assertThat(String.valueOf(response.header("content-type"))).startsWith("application/json");
+        JsonNode error = STRICT.readTree(response.body()).path("error");
+        assertThat(error.isTextual()).as("%s -> %s", tensor, response.bodyText()).isTrue();
+        assertThat(error.asText()).as("%s", tensor).isNotBlank().isNotEqualTo("bad request").hasSizeLessThan(400);
+    }
+
+    @Property(tries = GRPC_TRIES, shrinking = ShrinkingMode.BOUNDED)
+    void everyHostileGrpcTensorIsInvalidArgument(@ForAll("grpcTensors") HostileTensors.Grpc tensor) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+        StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(
+                ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers)), RAW_INFER,
+                CallOptions.DEFAULT.withDeadlineAfter(TIMEOUT_MS, TimeUnit.MILLISECONDS), tensor.message()));
+        grpcSent.incrementAndGet();
+        assertThat(refused).as("%s was answered", tensor).isNotNull();
+        assertThat(refused.getStatus().getCode()).as("%s -> %s", tensor, refused.getStatus()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(refused.getStatus().getDescription()).as("%s", tensor).isNotBlank().isNotEqualTo("internal error");
+    }
+
+    /** ModelInfer with the request as bytes, so that bytes which are not a message can be sent too. */
+    static final MethodDescriptor<byte[], byte[]> RAW_INFER = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName("inference.GRPCInferenceService", "ModelInfer"))
+            .setRequestMarshaller(new BytesMarshaller())
+            .setResponseMarshaller(new BytesMarshaller())
+            .build();
+
+    static final class BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpcStub() {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+        return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    @Provide
+    Arbitrary<HostileTensors.Rest> restTensors() {
+        return HostileTensors.rest();
+    }
+
+    @Provide
+    Arbitrary<HostileTensors.Grpc> grpcTensors() {
+        return HostileTensors.grpc();
     }
 
     @Provide

@@ -21,7 +21,7 @@ class BusyPortTest {
     void aBusyPortIsOneLineNamingThePort() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            GatewayConfig config = ConfigLoader.create(Map.of()).fromYaml("server: {host: 127.0.0.1}\nplugins: {watch: false}\n", "test")
+            GatewayConfig config = ConfigLoader.create(Map.of()).fromYaml("server: {host: 127.0.0.1}\nplugins: {watch: false}\ngrpc: {port: 0}\n", "test")
                     .withPort(port).withPluginsDir(plugins);
             Gateway gateway = Gateway.create(config);
             Throwable failure = catchThrowable(() -> gateway.start().await());
@@ -29,6 +29,22 @@ class BusyPortTest {
             String line = Serving.cannotListen("127.0.0.1", port, failure);
             assertThat(line).isEqualTo("cannot listen on 127.0.0.1:" + port + ": port " + port + " is already in use (see `ss -ltnp | grep :"
                     + port + "`); stop what listens there or pick another port with --port, MLSERVER_PORT or server.port");
+        }
+    }
+
+    @Test
+    void aBusyGrpcPortIsOneLineNamingItAndItsSettings() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            GatewayConfig config = ConfigLoader.create(Map.of()).fromYaml("server: {host: 127.0.0.1, port: 0}\n"
+                            + "plugins: {watch: false}\ngrpc: {port: " + port + "}\n", "test")
+                    .withPluginsDir(plugins);
+            Gateway gateway = Gateway.create(config);
+            Throwable failure = catchThrowable(() -> gateway.start().await());
+            gateway.stop();
+            assertThat(Serving.cannotListen("127.0.0.1", 0, failure)).isEqualTo("cannot listen on 127.0.0.1:" + port + ": port "
+                    + port + " is already in use (see `ss -ltnp | grep :" + port + "`); stop what listens there or pick another"
+                    + " port with --grpc-port, MLSERVER_GRPC_PORT or grpc.port");
         }
     }
 

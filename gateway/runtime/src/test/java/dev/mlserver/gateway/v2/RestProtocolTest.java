@@ -8,6 +8,8 @@ import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.RawHttp;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -174,6 +176,31 @@ class RestProtocolTest {
     void nestedDataIsTheSameTensorAsFlattenedData() {
         String nested = IRIS_BATCH.replace("[5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]", "[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]");
         assertThat(ok(infer("iris", nested)).path("outputs")).isEqualTo(ok(infer("iris", IRIS_BATCH)).path("outputs"));
+    }
+
+    @Test
+    void nestedDataWhoseListsAreNotTheShapesIsRefused() {
+        String ragged = IRIS_BATCH.replace("[5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]", "[[5.1, 3.5], [1.4, 0.2, 6.7, 3.0, 5.2, 2.3]]");
+        assertThat(error(infer("iris", ragged), 400)).contains("2 items at dimension 1 where the shape has 4");
+        String mixed = IRIS_BATCH.replace("[5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]", "[5.1, 3.5, 1.4, 0.2, [6.7, 3.0, 5.2, 2.3]]");
+        assertThat(error(infer("iris", mixed), 400)).contains("either flat or nested as the shape");
+    }
+
+    @Test
+    void anOverlongUtf8FormIsNotText() {
+        // C0 AF is an overlong '/': the JSON parser would read it as text
+        byte[] head = "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"a "
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] tail = " b\"]}]}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[head.length + 2 + tail.length];
+        System.arraycopy(head, 0, body, 0, head.length);
+        body[head.length] = (byte) 0xc0;
+        body[head.length + 1] = (byte) 0xaf;
+        System.arraycopy(tail, 0, body, head.length + 2, tail.length);
+        HttpResponse<String> response = gateway.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.port() + "/v2/models/sentiment/infer"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertThat(error(response, 400)).contains("not valid UTF-8");
     }
 
     @Test
