@@ -18,15 +18,15 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "base-image",
         mixinStandardHelpOptions = true,
-        description = {"Make a JRE base image on this machine, with no registry: a jlink'd runtime of the JDK",
-            "running ml_server, the shared libraries it and ONNX Runtime need, CA certificates and a",
-            "non-root user 10001, as a docker-save tarball. The way to build images where no registry",
-            "is reachable (air-gapped sites): `ml_server build --base-image tar://FILE`."},
+        description = {"Make a JRE base image on this machine, with no registry, as a docker-save tarball.",
+            "It holds a jlink'd runtime of the JDK running ml_server, the shared libraries it and ONNX Runtime "
+                + "need, CA certificates and a non-root user 10001. It is how to build images where no registry "
+                + "is reachable (air-gapped sites): `ml_server build --base-image tar://FILE`."},
         footer = {"", "Examples:",
-            "  ml_server base-image                            # target/mlserver-jre.tar",
+            "  ml_server base-image                        # target/mlserver-jre.tar",
             "  ml_server base-image --output /srv/images/base.tar",
             "  ml_server build --base-image tar://target/mlserver-jre.tar",
-            "  docker load -i target/mlserver-jre.tar          # the same image for Docker (podman load too)"})
+            "  docker load -i target/mlserver-jre.tar      # for Docker (podman load too)"})
 final class BaseImageCommand implements Callable<Integer> {
     static final String DEFAULT_OUTPUT = "target/mlserver-jre.tar";
 

@@ -31,15 +31,16 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "build",
         mixinStandardHelpOptions = true,
-        description = {"Build the classifier plugin jar(s) with Maven, a Dockerfile, and an OCI image with Jib:",
-            "the gateway plus the classifiers at fixed versions, to a tarball or straight to a registry.",
-            "No Docker daemon is needed. What was built is recorded for `ml_server push`."},
+        description = {"Build the classifier plugin jars with Maven, a Dockerfile, and an OCI image with Jib.",
+            "The image holds the gateway plus the classifiers at fixed versions; it goes to a tarball or straight "
+                + "to a registry. No Docker daemon is needed. What was built is recorded for `ml_server push`."},
         footer = {"", "Examples:",
-            "  ml_server build                                   # every classifier: the family image, to a tarball",
-            "  ml_server build --classifier-path plugins/iris    # mlserver-examples-iris:<version>",
-            "  ml_server build --base-image tar://target/mlserver-jre.tar   # no registry: see ml_server base-image",
-            "  ml_server build --jar iris-1.0.0.jar --base-image tar:///tmp/base.tar --output /tmp/iris.tar",
-            "  ml_server build --classifier-path classifiers/sentiment --registry registry.example.com"})
+            "  ml_server build                         # the family image, to a tarball",
+            "  ml_server build --classifier-path plugins/iris",
+            "  ml_server build --base-image tar://target/mlserver-jre.tar   # see base-image",
+            "  ml_server build --jar iris-1.0.0.jar --output /tmp/iris.tar",
+            "  ml_server build --classifier-path classifiers/sentiment \\",
+            "      --registry registry.example.com"})
 final class BuildCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -18,9 +18,9 @@ import picocli.CommandLine.Spec;
                 + "file alone, and create an annotated tag in the format of mlserver-repo.yaml.",
             "Refuses, changing nothing, when the work tree has uncommitted changes or the tag exists."},
         footer = {"", "Examples:",
-            "  ml_server bump sentiment minor             # 0.1.0 -> 0.2.0, tag sentiment-v0.2.0",
-            "  ml_server bump sentiment patch --dry-run   # say what would happen",
-            "  git push origin main sentiment-v0.2.0      # bump never pushes"})
+            "  ml_server bump sentiment minor            # 0.1.0 -> 0.2.0, sentiment-v0.2.0",
+            "  ml_server bump sentiment patch --dry-run  # say what would happen",
+            "  git push origin main sentiment-v0.2.0     # bump never pushes"})
 final class BumpCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -13,14 +13,15 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "ci",
         mixinStandardHelpOptions = true,
-        description = {"Write a GitHub Actions workflow that builds and pushes one classifier's image on a",
-            "tag <classifier>-v<version> or classifiers/<classifier>/v<version>, or on a manual run.",
-            "The runner builds ml_server from its git source at the commit this ml_server was built from."},
+        description = {"Write a GitHub Actions workflow that builds and pushes one classifier's image.",
+            "It runs on a tag <classifier>-v<version> or classifiers/<classifier>/v<version>, or on a manual run.",
+            "The runner builds ml_server from its git source, at the commit this ml_server was built from."},
         footer = {"", "Examples:",
-            "  ml_server ci                                  # .github/workflows/build-deploy.yml",
+            "  ml_server ci                       # .github/workflows/build-deploy.yml",
             "  ml_server ci -o docker/ci/build-deploy.yml",
-            "  ml_server ci -o -                             # print it",
-            "  ml_server ci --mlserver-source https://git.example.com/ml/mlserver.git --mlserver-ref v0.1.0"})
+            "  ml_server ci -o -                  # print it",
+            "  ml_server ci --mlserver-ref v0.1.0 # build that tag of ml_server",
+            "  ml_server ci --mlserver-source https://git.example.com/ml/mlserver.git"})
 final class CiCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -29,8 +29,10 @@ import picocli.CommandLine.Spec;
         description = {"Encrypt a model artifact with AES-256-GCM for artifacts/<name>.enc in a plugin jar.",
             "The gateway decrypts it in memory with the key from security.artifact_keys (see SECURITY.md)."},
         footer = {"", "Examples:",
-            "  ml_server encrypt-artifact --key-file iris.key --generate-key model.onnx   # new key, writes model.onnx.enc",
-            "  MLSERVER_KEY_IRIS=$(cat iris.key) ml_server encrypt-artifact --key-env MLSERVER_KEY_IRIS \\",
+            "  ml_server encrypt-artifact --key-file iris.key --generate-key model.onnx",
+            "      # a new key in iris.key, and model.onnx.enc",
+            "  MLSERVER_KEY_IRIS=$(cat iris.key) ml_server encrypt-artifact \\",
+            "      --key-env MLSERVER_KEY_IRIS \\",
             "      --output plugins/iris/artifacts/model.onnx.enc model.onnx"})
 final class EncryptArtifactCommand implements Callable<Integer> {
     @Spec

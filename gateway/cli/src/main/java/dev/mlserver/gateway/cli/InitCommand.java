@@ -29,11 +29,14 @@ import picocli.CommandLine.Spec;
                 + "beside a shared/ module. Each classifier gets a small real ONNX starter model.",
             "Outside a git repository the new one is `git init`ed, committed and each classifier tagged at 0.1.0."},
         footer = {"", "Examples:",
-            "  ml_server init my-classifier                        # one tabular classifier named my-classifier",
-            "  ml_server init reviews --text --classifier sentiment --classifier spam --classifier topic",
-            "  ml_server init family --classifier iris --tag-format path   # tags like classifiers/iris/v0.1.0",
-            "  ml_server init iris --from-model model.onnx --labels setosa,versicolor,virginica   # no Java: see package",
-            "  ml_server init reviews --from-model onnx/model.onnx --tokenizer onnx/tokenizer.json"})
+            "  ml_server init my-classifier        # one tabular classifier, my-classifier",
+            "  ml_server init reviews --text --classifier sentiment --classifier spam",
+            "  ml_server init family --classifier iris --tag-format path",
+            "      # tags like classifiers/iris/v0.1.0",
+            "  ml_server init iris --from-model model.onnx \\",
+            "      --labels setosa,versicolor,virginica      # no Java: see package",
+            "  ml_server init reviews --from-model onnx/model.onnx \\",
+            "      --tokenizer onnx/tokenizer.json"})
 final class InitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -85,7 +88,7 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "NAME", description = "with --from-model: the classifier's name (default: from DIR)")
     String name;
 
-    @Option(names = "--labels", paramLabel = "a,b,...", split = ",",
+    @Option(names = "--labels", paramLabel = "LABEL", split = ",",
             description = "with --from-model: the class names, in the order of the model's probabilities")
     List<String> labels = new ArrayList<>();
 

@@ -18,13 +18,14 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "k8s",
         mixinStandardHelpOptions = true,
-        description = {"Kubernetes manifests per classifier version: a Deployment <classifier>-v<version>,",
-            "a PodDisruptionBudget and a Service; with --canary an Istio DestinationRule and a",
-            "VirtualService splitting traffic by weight. Printed, or written one file each with -o."},
+        description = {"Write Kubernetes manifests for each classifier version, printed or one file each with -o.",
+            "Per version a Deployment <classifier>-v<version> and a PodDisruptionBudget, and a Service; with "
+                + "--canary also an Istio DestinationRule and a VirtualService that splits traffic by weight."},
         footer = {"", "Examples:",
             "  ml_server k8s --registry registry.example.com/ml -o k8s/",
             "  ml_server k8s --classifier iris --canary 1.1.0 --weight 10",
-            "  ml_server k8s --classifier iris --stable 1.0.0 --canary 1.1.0 --weight 50 | kubectl apply -f -"})
+            "  ml_server k8s --classifier iris --stable 1.0.0 --canary 1.1.0 --weight 50 \\",
+            "      | kubectl apply -f -"})
 final class K8sCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
         description = {"List the classifiers of a repository (from its sources and tags) or of a plugins directory "
                 + "(from the jars' manifests), with version, git tag and commit."},
         footer = {"", "Examples:",
-            "  ml_server list                       # the repository around the current directory",
-            "  ml_server list target/plugins        # built plugin jars",
+            "  ml_server list                  # the repository around the current directory",
+            "  ml_server list target/plugins   # built plugin jars",
             "  ml_server list --json"})
 final class ListCommand implements Callable<Integer> {
     @Spec

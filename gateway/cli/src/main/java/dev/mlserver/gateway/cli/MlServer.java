@@ -22,10 +22,13 @@ public final class MlServer {
 
     /** The command line with every subcommand; exit codes 0 ok, 1 problem, 2 usage. */
     public static CommandLine commandLine() {
-        return new CommandLine(new MlServer())
+        CommandLine root = UsageHelp.install(new CommandLine(new MlServer()))
                 .setExecutionExceptionHandler(new Errors())
                 .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? Errors.USAGE : Errors.PROBLEM)
                 .setCaseInsensitiveEnumValuesAllowed(true);
+        // `ml_server build -V` says the same as `ml_server -V`, not nothing
+        root.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
+        return root;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

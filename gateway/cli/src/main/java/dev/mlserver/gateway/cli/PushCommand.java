@@ -19,9 +19,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "push",
         mixinStandardHelpOptions = true,
         description = {"Push the image `ml_server build` made to a registry, as <registry>/<name>:<version>.",
-            "Jib makes the recorded image again from the same files, straight to the registry (layers are",
-            "reproducible, so the digest is the built one, and this is checked). An existing version tag",
-            "is not overwritten unless --force; the same digest already there is success."},
+            "Jib makes the recorded image again from the same files, straight to the registry (layers are "
+                + "reproducible, so the digest is the built one, and this is checked). An existing version tag "
+                + "is not overwritten unless --force; the same digest already there is success."},
         footer = {"", "Examples:",
             "  ml_server push --registry registry.example.com/ml",
             "  ml_server push --registry 127.0.0.1:5050 --insecure",

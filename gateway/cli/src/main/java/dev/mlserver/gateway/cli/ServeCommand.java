@@ -17,10 +17,11 @@ import picocli.CommandLine.Parameters;
             "Given a classifier's mlserver.yaml or module directory, serve that one classifier from its source "
                 + "module instead (development mode: compiled classes, card and artifacts packed on the fly)."},
         footer = {"", "Examples:",
-            "  ml_server serve                       # config/gateway.yaml as embedded, port 8000",
-            "  cd classifiers/sentiment && mvn -q compile && ml_server serve mlserver.yaml --watch",
+            "  ml_server serve                # config/gateway.yaml as embedded, port 8000",
+            "  cd classifiers/sentiment && mvn -q compile",
+            "  ml_server serve mlserver.yaml --watch",
             "  ml_server serve --port 0 --plugins-dir /opt/plugins",
-            "  ml_server serve --port 8080 --grpc-port 9001       # Open Inference Protocol gRPC on 9001",
+            "  ml_server serve --port 8080 --grpc-port 9001   # Open Inference Protocol gRPC",
             "  ml_server serve --config prod.yaml"})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "gateway config (default: the embedded config/gateway.yaml)")

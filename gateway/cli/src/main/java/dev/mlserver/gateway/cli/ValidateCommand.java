@@ -21,9 +21,9 @@ import picocli.CommandLine.Spec;
                 + "manifest fields; a built jar is opened and warmed for real.",
             "Prints every problem as FILE: KEY: MESSAGE. Exit 0 when there is no error, 1 otherwise."},
         footer = {"", "Examples:",
-            "  ml_server validate                              # the repository here, and its built jars",
+            "  ml_server validate                   # the repository here, and its built jars",
             "  ml_server validate classifiers/sentiment/mlserver.yaml",
-            "  ml_server validate target/plugins --json        # every jar of a plugins directory"})
+            "  ml_server validate target/plugins --json   # every jar of a plugins directory"})
 final class ValidateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

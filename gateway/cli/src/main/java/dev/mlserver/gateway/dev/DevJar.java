@@ -121,23 +121,7 @@ final class DevJar {
 
     /** The module's {@code target/classes}, then those of the repository modules it depends on. */
     private List<Path> classDirs() {
-        Set<Path> dirs = new LinkedHashSet<>();
-        collect(module.dir(), module.pom(), dirs, 0);
-        return List.copyOf(dirs);
-    }
-
-    private void collect(Path dir, PomFile pom, Set<Path> dirs, int depth) {
-        if (!dirs.add(dir.resolve("target/classes")) || depth > 8) {
-            return;
-        }
-        for (PomFile.Dependency d : pom.dependencies()) {
-            boolean bundled = d.scope() == null || d.scope().equals("compile") || d.scope().equals("runtime");
-            if (!bundled || d.artifactId() == null) {
-                continue;
-            }
-            Optional<Path> sibling = repo.module(d.artifactId());
-            sibling.ifPresent(s -> collect(s, PomFile.read(s.resolve("pom.xml")), dirs, depth + 1));
-        }
+        return repo.sourceDirs(module).stream().map(dir -> dir.resolve("target/classes")).toList();
     }
 
     private Manifest manifest(PomFile pom, String version) {

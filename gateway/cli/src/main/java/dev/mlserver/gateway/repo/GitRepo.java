@@ -18,6 +18,10 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
+import org.eclipse.jgit.treewalk.filter.PathFilterGroup;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
 
 /** The git operations of the CLI, through JGit: status, tags, one-file commits and annotated tags. */
 public final class GitRepo implements AutoCloseable {
@@ -61,7 +65,20 @@ public final class GitRepo implements AutoCloseable {
 
     /** Tracked files with changes, staged or not, with their state; empty when the tree is clean. */
     public List<String> uncommittedChanges() {
-        Status status = call(() -> git.status().call(), "git status");
+        return uncommittedChanges(List.of());
+    }
+
+    /**
+     * Like {@link #uncommittedChanges()}, for the files under {@code paths} (relative to the work
+     * tree, {@code /}-separated; empty: every file). Untracked files do not count, as in the
+     * {@code Git-Dirty} stamp of a build.
+     */
+    public List<String> uncommittedChanges(List<String> paths) {
+        var command = git.status();
+        if (!paths.contains("")) {
+            paths.forEach(command::addPath);
+        }
+        Status status = call(command::call, "git status");
         List<String> out = new ArrayList<>();
         status.getAdded().forEach(f -> out.add("added: " + f));
         status.getChanged().forEach(f -> out.add("staged: " + f));
@@ -141,6 +158,55 @@ public final class GitRepo implements AutoCloseable {
             return Optional.of(c.abbreviate(7).name());
         }
         return Optional.empty();
+    }
+
+    /**
+     * How the files under {@code paths} (relative to the work tree; empty: every file) at HEAD
+     * differ from {@code tag}'s commit.
+     *
+     * @param files the files whose content differs, sorted
+     * @param commits the commits after the tag (reachable from HEAD, not from the tag) that touch {@code paths}
+     */
+    public record Drift(List<String> files, int commits) {
+        public Drift {
+            files = List.copyOf(files);
+        }
+    }
+
+    /** What changed under {@code paths} between the commit {@code tag} names and HEAD. */
+    public Drift driftSince(String tag, List<String> paths) {
+        Repository repo = git.getRepository();
+        ObjectId tagged = resolve(Constants.R_TAGS + tag + "^{commit}")
+                .orElseThrow(() -> new RepoException("no tag " + tag));
+        Optional<ObjectId> head = resolve(Constants.HEAD);
+        if (head.isEmpty()) {
+            return new Drift(List.of(), 0);
+        }
+        TreeFilter filter = paths.isEmpty() || paths.contains("") ? TreeFilter.ALL : PathFilterGroup.createFromStrings(paths);
+        try (RevWalk walk = new RevWalk(repo); TreeWalk trees = new TreeWalk(repo)) {
+            RevCommit from = walk.parseCommit(tagged);
+            RevCommit to = walk.parseCommit(head.get());
+            trees.setRecursive(true);
+            trees.setFilter(AndTreeFilter.create(filter, TreeFilter.ANY_DIFF));
+            trees.addTree(from.getTree());
+            trees.addTree(to.getTree());
+            List<String> files = new ArrayList<>();
+            while (trees.next()) {
+                files.add(trees.getPathString());
+            }
+            walk.reset();
+            walk.setTreeFilter(AndTreeFilter.create(filter, TreeFilter.ANY_DIFF));
+            walk.markStart(walk.parseCommit(head.get()));
+            walk.markUninteresting(walk.parseCommit(tagged));
+            int commits = 0;
+            for (RevCommit ignored : walk) {
+                commits++;
+            }
+            files.sort(Comparator.naturalOrder());
+            return new Drift(files, commits);
+        } catch (IOException e) {
+            throw new RepoException("cannot compare " + tag + " with HEAD: " + e.getMessage(), e);
+        }
     }
 
     /** Stages every file not ignored and commits it; returns the abbreviated commit id. */

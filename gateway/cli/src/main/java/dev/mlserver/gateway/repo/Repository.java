@@ -9,6 +9,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -172,6 +173,28 @@ public final class Repository {
     /** The directory of the module with this artifactId, when it is part of the repository. */
     public Optional<Path> module(String artifactId) {
         return Optional.ofNullable(modulesByArtifactId.get(artifactId));
+    }
+
+    /**
+     * The directories whose files make {@code module}'s plugin jar: its own, then those of the
+     * repository's modules it bundles (compile and runtime dependencies), transitively.
+     */
+    public List<Path> sourceDirs(ClassifierModule module) {
+        Set<Path> dirs = new LinkedHashSet<>();
+        collect(module.dir(), module.pom(), dirs, 0);
+        return List.copyOf(dirs);
+    }
+
+    private void collect(Path dir, PomFile pom, Set<Path> dirs, int depth) {
+        if (!dirs.add(dir) || depth > MAX_DEPTH) {
+            return;
+        }
+        for (PomFile.Dependency d : pom.dependencies()) {
+            boolean bundled = d.scope() == null || d.scope().equals("compile") || d.scope().equals("runtime");
+            if (bundled && d.artifactId() != null) {
+                module(d.artifactId()).ifPresent(s -> collect(s, PomFile.read(s.resolve("pom.xml")), dirs, depth + 1));
+            }
+        }
     }
 
     /** The classifier whose module directory is {@code dir}. */

@@ -19,7 +19,9 @@ import java.util.stream.Collectors;
  * The OpenAPI 3.1 description of what the gateway serves right now, for one caller: each
  * documented route of the {@link RouteTable} once, a classifier route once for each classifier
  * the caller may call, with that classifier's input schema, example, labels and metadata block,
- * and every error status. Built from the classifiers loaded at the moment it is asked for.
+ * and every error status; then the Open Inference Protocol's routes ({@link ProtocolOpenApi}),
+ * a model's routes for the same classifiers. Built from the classifiers loaded at the moment it
+ * is asked for.
  */
 final class OpenApiDocument {
     static final String VERSION = "3.1.0";
@@ -57,6 +59,7 @@ final class OpenApiDocument {
                     + " (version " + c.info().version() + ")");
         }
         tags.addObject().put("name", "gateway").put("description", "Health, listing, status and metrics of the gateway itself.");
+        ProtocolOpenApi.tag(tags);
 
         ObjectNode paths = doc.putObject("paths");
         for (LoadedClassifier c : visible) {
@@ -76,7 +79,10 @@ final class OpenApiDocument {
                 add(paths, route, route.openApiPath(""), op);
             }
         }
-        doc.set("components", components());
+        ProtocolOpenApi.addPaths(paths, visible);
+        ObjectNode components = components();
+        ProtocolOpenApi.schemas((ObjectNode) components.get("schemas"));
+        doc.set("components", components);
         return doc;
     }
 

@@ -25,11 +25,10 @@ public final class ProtocolGate {
     }
 
     /** REST: records the route label and checks the token; false when {@code ctx} has been failed with 401/403. */
-    public boolean admit(RoutingContext ctx, String route, boolean open, boolean classifierScoped) {
+    public boolean admit(RoutingContext ctx, ProtocolRoute route) {
         Exchange exchange = Exchange.of(ctx);
-        exchange.protocolRoute = route;
-        Access access = open ? Access.OPEN : classifierScoped ? Access.CLASSIFIER : Access.TOKEN;
-        return guard.admit(ctx, exchange, access);
+        exchange.protocolRoute = route.label();
+        return guard.admit(ctx, exchange, route.access());
     }
 
     /** REST: the classifier version the request holds until the access log lets it go. */

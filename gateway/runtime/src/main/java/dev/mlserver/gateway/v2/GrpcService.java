@@ -112,6 +112,7 @@ public final class GrpcService {
 
     private Future<Message> modelReady(Call call) {
         ModelReadyRequest message = parse(call, ModelReadyRequest.parser());
+        guard(call, message.getName());
         return withModel(call, "ready", message.getName(), message.getVersion(), classifier -> Future.succeededFuture(
                 ModelReadyResponse.newBuilder().setReady(!inference.draining()).build()));
     }

@@ -12,6 +12,7 @@ import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -67,30 +68,38 @@ public final class Inference {
     }
 
     /**
-     * The serving version of {@code name}, counted as used until {@link LoadedClassifier#leave};
-     * {@code version} empty or null for whichever version the native routes serve.
+     * A loaded version of {@code name}, counted as used until {@link LoadedClassifier#leave}:
+     * {@code version}, or for {@code version} empty or null the default version (the one the
+     * native unpinned routes serve when no canary is set).
      *
      * @throws GatewayException 404 when no such model or version is loaded
      */
     LoadedClassifier enter(String name, String version) {
-        LoadedClassifier classifier = registry.enter(name == null ? "" : name).orElseThrow(() ->
-                new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no model named '" + clip(String.valueOf(name)) + "'"));
-        if (version != null && !version.isEmpty() && !version.equals(classifier.info().version())) {
-            String loaded = classifier.info().version();
-            classifier.leave();
-            throw new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "model '" + name + "' has no version '" + clip(version)
-                    + "'; loaded: [" + loaded + "]");
+        String model = name == null ? "" : name;
+        boolean pinned = version != null && !version.isEmpty();
+        Optional<LoadedClassifier> found = pinned ? registry.enter(model, version) : registry.enter(model);
+        if (found.isPresent()) {
+            return found.get();
         }
-        return classifier;
+        if (pinned && registry.versions(model).isPresent()) {
+            throw new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "model '" + clip(model) + "' has no version '"
+                    + clip(version) + "'; loaded: " + loaded(model));
+        }
+        throw new GatewayException(ErrorCode.UNKNOWN_CLASSIFIER, "no model named '" + clip(model) + "'");
+    }
+
+    private List<String> loaded(String name) {
+        return registry.versions(name).map(v -> v.all().stream().map(c -> c.info().version()).toList()).orElse(List.of());
     }
 
     Model model(LoadedClassifier classifier) {
         return models.get(classifier, c -> Model.of(c.info()));
     }
 
-    /** The versions of {@code classifier}'s name that may be asked for by URL or field. */
+    /** Every loaded version of {@code classifier}'s name: each may be asked for by URL or {@code model_version}. */
     List<String> versions(LoadedClassifier classifier) {
-        return List.of(classifier.info().version());
+        List<String> versions = loaded(classifier.info().name());
+        return versions.isEmpty() ? List.of(classifier.info().version()) : versions;
     }
 
     /** Runs {@code request} on {@code classifier} (entered by the caller); fails with a {@link GatewayException}. */

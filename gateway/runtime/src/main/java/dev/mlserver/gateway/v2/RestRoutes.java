@@ -5,6 +5,7 @@ import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.ProtocolGate;
+import dev.mlserver.gateway.http.ProtocolRoute;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
@@ -26,8 +27,6 @@ import org.slf4j.LoggerFactory;
 public final class RestRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(RestRoutes.class);
     private static final String HELD = "mlserver.v2.classifier";
-    private static final String MODEL = "/v2/models/:classifier";
-    private static final String VERSIONED = "/v2/models/:classifier/versions/:version";
     /** Paths of this protocol: a request for one of them with another method is a 405, any other a 404. */
     private static final Pattern KNOWN = Pattern.compile(
             "/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/versions/[^/]+)?(/ready|/infer)?");
@@ -42,29 +41,34 @@ public final class RestRoutes {
 
     /**
      * Adds the routes to {@code router}, after the route table's: each checks the caller's token
-     * as the native routes do (health and model readiness open, a model's routes need a grant for
-     * it, server metadata any token) and records its classifier for the access log.
+     * as the native routes do (server health open, a model's routes, its readiness too, need a
+     * grant for it, server metadata any token) and records its classifier for the access log.
      */
     public static void mount(Router router, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
         RestRoutes routes = new RestRoutes(inference, ProtocolGate.create(config, metrics.registry()));
         Handler<RoutingContext> errors = routes::failed;
         router.route("/v2").failureHandler(errors);
         router.route("/v2/*").failureHandler(errors);
-        router.get("/v2").handler(routes.gate("server", false, false)).handler(routes::server);
-        router.get("/v2/health/live").handler(routes.gate("live", true, false)).handler(ctx -> send(ctx, 200,
-                RestCodec.write(g -> {
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
+        for (ProtocolRoute route : ProtocolRoute.values()) {
+            Handler<RoutingContext> gate = routes.gate(route);
+            switch (route) {
+                case SERVER -> router.get(route.path()).handler(gate).handler(routes::server);
+                case LIVE -> router.get(route.path()).handler(gate).handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
                     g.writeStartObject();
                     g.writeBooleanField("live", true);
                     g.writeEndObject();
                 })));
-        router.get("/v2/health/ready").handler(routes.gate("server_ready", true, false)).handler(routes::serverReady);
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
-        for (String base : new String[] {MODEL, VERSIONED}) {
-            router.get(base).handler(routes.gate("metadata", false, true)).handler(routes::resolve).handler(routes::metadata);
-            router.get(base + "/ready").handler(routes.gate("ready", true, false)).handler(routes::modelReady);
-            // the token and the content type are checked before the body is read
-            router.post(base + "/infer").handler(routes.gate("infer", false, true)).handler(RestRoutes::requireJson);
-            router.post(base + "/infer").handler(body).handler(routes::resolve).handler(routes::infer);
+                case SERVER_READY -> router.get(route.path()).handler(gate).handler(routes::serverReady);
+                case METADATA, VERSION_METADATA ->
+                        router.get(route.path()).handler(gate).handler(routes::resolve).handler(routes::metadata);
+                case READY, VERSION_READY -> router.get(route.path()).handler(gate).handler(routes::modelReady);
+                case INFER, VERSION_INFER -> {
+                    // the token and the content type are checked before the body is read
+                    router.post(route.path()).handler(gate).handler(RestRoutes::requireJson);
+                    router.post(route.path()).handler(body).handler(routes::resolve).handler(routes::infer);
+                }
+            }
         }
         Handler<RoutingContext> unmatched = ctx -> ctx.fail(KNOWN.matcher(ctx.normalizedPath()).matches()
                 ? new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
@@ -75,9 +79,9 @@ public final class RestRoutes {
         router.route("/v2/*").handler(unmatched);
     }
 
-    private Handler<RoutingContext> gate(String route, boolean open, boolean classifierScoped) {
+    private Handler<RoutingContext> gate(ProtocolRoute route) {
         return ctx -> {
-            if (gate.admit(ctx, route, open, classifierScoped)) {
+            if (gate.admit(ctx, route)) {
                 ctx.next();
             }
         };

@@ -83,10 +83,19 @@ class ProtocolTokensTest {
     }
 
     @Test
-    void restHealthAndModelReadinessNeedNoToken() {
+    void restServerHealthNeedsNoToken() {
         assertThat(status("/v2/health/live", null)).isEqualTo(200);
         assertThat(status("/v2/health/ready", null)).isEqualTo(200);
-        assertThat(status("/v2/models/iris/ready", null)).isEqualTo(200);
+    }
+
+    @Test
+    void restModelReadinessTellsNoOneWithoutAGrantWhichModelsExist() {
+        assertThat(status("/v2/models/iris/ready", null)).isEqualTo(401);
+        assertThat(status("/v2/models/no-such-model/ready", null)).isEqualTo(401);
+        assertThat(status("/v2/models/iris/ready", OTHER_TOKEN)).isEqualTo(403);
+        assertThat(status("/v2/models/no-such-model/ready", OTHER_TOKEN)).isEqualTo(403);
+        assertThat(status("/v2/models/iris/versions/1.0.0/ready", OTHER_TOKEN)).isEqualTo(403);
+        assertThat(status("/v2/models/iris/ready", IRIS_TOKEN)).isEqualTo(200);
     }
 
     @Test
@@ -99,10 +108,35 @@ class ProtocolTokensTest {
         assertThat(status("/v2", OTHER_TOKEN)).isEqualTo(200);
     }
 
+    static java.net.http.HttpResponse<String> openApi(String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/openapi.json"));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return gateway.send(request.build());
+    }
+
     @Test
-    void grpcHealthAndModelReadinessNeedNoToken() {
+    void theOpenApiDocumentListsAModelsRoutesOnlyToATokenThatMayCallIt() {
+        assertThat(openApi(null).statusCode()).isEqualTo(401);
+        var other = openApi(OTHER_TOKEN);
+        assertThat(other.statusCode()).isEqualTo(200);
+        assertThat(TestGateway.json(other).get("paths").has("/v2/health/ready")).isTrue();
+        assertThat(other.body()).doesNotContain("/v2/models/iris", "iris_v2");
+        var iris = openApi(IRIS_TOKEN);
+        assertThat(iris.statusCode()).isEqualTo(200);
+        assertThat(TestGateway.json(iris).get("paths").get("/v2/models/iris/infer").has("post")).isTrue();
+    }
+
+    @Test
+    void grpcServerHealthNeedsNoTokenAndModelReadinessAGrant() {
         assertThat(stub(null).serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
-        assertThat(stub(null).modelReady(ModelReadyRequest.newBuilder().setName("iris").build()).getReady()).isTrue();
+        ModelReadyRequest iris = ModelReadyRequest.newBuilder().setName("iris").build();
+        ModelReadyRequest none = ModelReadyRequest.newBuilder().setName("no-such-model").build();
+        assertThat(code(() -> stub(null).modelReady(iris))).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(code(() -> stub(null).modelReady(none))).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(code(() -> stub(OTHER_TOKEN).modelReady(iris))).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(stub(IRIS_TOKEN).modelReady(iris).getReady()).isTrue();
     }
 
     @Test

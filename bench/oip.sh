@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# iris over the three protocols of one gateway, in one run: native POST /iris/predict, Open
+# Inference Protocol REST POST /v2/models/iris/infer, and gRPC ModelInfer.
+#
+#   bench/oip.sh                  # build, then ROUNDS x (native, v2-rest, v2-grpc), interleaved
+#   ROUNDS=1 DURATION=3 WARMUP=2 bench/oip.sh --no-build     # a smoke run of the script
+#
+# One gateway as shipped (config/gateway.yaml: JSON access lines to a file, metrics, bulkheads)
+# serves the iris jar only, on 127.0.0.1:$GATEWAY_PORT (default 8251) and its gRPC port
+# $GRPC_PORT (default 8252). Every route gets the same instance (iris's advertised example) and
+# answers the same thing, its label: the v2 requests ask for the `label` output only, as
+# /iris/predict gives. One load generator for all three, h2load: HTTP/1.1 keep-alive (--h1) for
+# the REST routes, HTTP/2 without TLS for gRPC (application/grpc, the request message in its
+# 5-byte frame), C connections (default 16) of one request in flight each, 2 threads. Rounds
+# interleave the routes; the table holds medians, p50/p99 from h2load's per-request log (no
+# coordinated-omission correction) and each route's ratio to native req/s in the same round.
+# h2load counts HTTP statuses, and a gRPC error is HTTP 200 with grpc-status in the trailers, so
+# each run is also checked against the gateway's own mlserver_requests_total by protocol and
+# status: an answer counted with another status than 200, or a success h2load saw that the
+# gateway did not count as a 200, is an error in the table.
+# Results: bench/results/oip-<UTC time>.md and stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}
+C=${C:-16}
+GATEWAY_PORT=${GATEWAY_PORT:-8251}
+GRPC_PORT=${GRPC_PORT:-8252}
+out=bench/target/oip
+mkdir -p "$out/plugins" "$out/h2load" bench/results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+results=bench/results/oip-$stamp.md
+
+if [[ "${1:-}" != "--no-build" ]]; then
+  mvn -q -B -o -DskipTests package
+fi
+rm -f "$out/plugins"/*.jar
+cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --grpc-port "$GRPC_PORT" \
+  --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
+gateway_pid=$!; pids+=("$gateway_pid")
+base="http://127.0.0.1:$GATEWAY_PORT"
+for _ in $(seq 1 120); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
+curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
+
+# The three bodies, from iris's advertised example: the native body as it is, and its one
+# instance (in the model's feature order) as a [1, 4] FP32 tensor for v2 (JSON) and for gRPC (a ModelInferRequest, encoded by
+# hand: model_name 1, inputs 5 {name 1, datatype 2, shape 3, contents 5 {fp32_contents 6}},
+# outputs 6 {name 1}; then the gRPC frame: a zero byte and the big-endian length).
+curl -sf "$base/iris" > "$out/iris.json"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["example"]))' "$out/iris.json" > "$out/native.json"
+python3 - "$out" <<'PY'
+import json, struct, sys
+out = sys.argv[1]
+body = json.load(open(f"{out}/native.json"))
+instance = body["payload"] if "payload" in body else body["instances"][0]
+if isinstance(instance, list) and instance and isinstance(instance[0], list):
+    instance = instance[0]
+if isinstance(instance, dict):
+    # keyed by feature name: the tensor's columns are in the input schema's feature order
+    schema = json.load(open(f"{out}/iris.json"))["input_schema"]
+    keyed = next(o for o in schema["oneOf"] if o.get("type") == "object")
+    instance = [instance[name] for name in keyed["properties"]]
+values = [float(v) for v in instance]
+json.dump({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, len(values)], "data": values}],
+           "outputs": [{"name": "label"}]}, open(f"{out}/v2.json", "w"))
+
+def varint(n):
+    b = bytearray()
+    while True:
+        low = n & 0x7f
+        n >>= 7
+        b.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(b)
+
+def field(number, wire, payload):
+    key = varint(number << 3 | wire)
+    return key + (varint(len(payload)) + payload if wire == 2 else payload)
+
+floats = b"".join(struct.pack("<f", v) for v in values)
+contents = field(6, 2, floats)
+shape = field(3, 2, varint(1) + varint(len(values)))
+tensor = field(1, 2, b"input") + field(2, 2, b"FP32") + shape + field(5, 2, contents)
+message = field(1, 2, b"iris") + field(5, 2, tensor) + field(6, 2, field(1, 2, b"label"))
+open(f"{out}/grpc.bin", "wb").write(b"\0" + struct.pack(">I", len(message)) + message)
+PY
+
+# Each body answered once, the same label on every route, before any load.
+native_label=$(curl -sf -H 'Content-Type: application/json' --data-binary @"$out/native.json" "$base/iris/predict" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["predictions"][0])')
+rest_label=$(curl -sf -H 'Content-Type: application/json' --data-binary @"$out/v2.json" "$base/v2/models/iris/infer" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["outputs"][0]["data"][0])')
+curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' -D "$out/grpc.headers" \
+  --data-binary @"$out/grpc.bin" -o "$out/grpc.answer" "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/ModelInfer"
+grep -qi '^grpc-status: 0' "$out/grpc.headers" || { echo "gRPC ModelInfer failed:"; cat "$out/grpc.headers"; exit 1; }
+grep -q "$native_label" "$out/grpc.answer" || { echo "gRPC answered another label than $native_label"; exit 1; }
+[[ "$native_label" == "$rest_label" ]] || { echo "native $native_label, v2 REST $rest_label"; exit 1; }
+
+# answered PROTOCOL -> "<status 200> <other statuses>" from the gateway's counters
+answered() {
+  curl -sf "$base/metrics" | python3 -c '
+import re, sys
+ok = other = 0
+for line in sys.stdin:
+    if line.startswith("mlserver_requests_total{") and f"protocol=\"{sys.argv[1]}\"" in line:
+        status = re.search(r"status=\"(\d+)\"", line).group(1)
+        value = float(line.rsplit(" ", 1)[1])
+        if status == "200":
+            ok += value
+        elif status != "499":  # 499: the client closed first (h2load stops its last requests at the deadline)
+            other += value
+print(int(ok), int(other))' "$1"
+}
+
+# run ROUTE SECONDS -> "req/s p50_ms p99_ms errors"
+run() {
+  local route=$1 secs=$2 protocol log="$out/h2load/$1.log" report args
+  case $route in
+    native) protocol=native; args=(--h1 -d "$out/native.json" -H 'Content-Type: application/json' "$base/iris/predict") ;;
+    v2-rest) protocol=v2-rest; args=(--h1 -d "$out/v2.json" -H 'Content-Type: application/json' "$base/v2/models/iris/infer") ;;
+    v2-grpc) protocol=v2-grpc; args=(-d "$out/grpc.bin" -H 'content-type: application/grpc' -H 'te: trailers'
+                                     "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/ModelInfer") ;;
+  esac
+  rm -f "$log"
+  read -r ok_before other_before < <(answered "$protocol")
+  report=$(h2load -t 2 -c "$C" -m 1 -D "$secs" --log-file="$log" "${args[@]}")
+  read -r ok_after other_after < <(answered "$protocol")
+  local saved="$out/h2load/$route-$(date +%s%N).txt"
+  echo "$report" > "$saved"
+  python3 - "$saved" "$log" "$(( ok_after - ok_before ))" "$(( other_after - other_before ))" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+log, ok, other = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", text).group(1))
+done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", text)
+latencies = sorted(int(line.split()[2]) / 1000.0 for line in open(log) if line.strip())
+p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
+# an answer h2load took for a success that the gateway did not count as a 200 (a gRPC error is HTTP 200)
+failed = int(done.group(3)) + int(done.group(4)) + other + max(0, int(done.group(2)) - ok)
+print(f"{rps:.0f} {p(0.5):.3f} {p(0.99):.3f} {failed}")
+PY
+}
+
+{
+  echo "# Open Inference Protocol benchmark run $stamp"
+  echo
+  echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GB RAM, $(uname -r)"
+  echo "- java: $(java -version 2>&1 | head -1); $(h2load --version | head -1)"
+  echo "- code: commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- gateway plugin-api plugins || echo ' (with local changes)')"
+  echo "- command: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP C=$C bench/oip.sh"
+  echo "- load before: $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes: $(ps -eo pcpu=,comm= --sort=-pcpu | grep -v -E 'h2load|ps$' | head -5 | awk '{printf "%s %s%%; ", $2, $1}')"
+} > "$results"
+
+routes="native v2-rest v2-grpc"
+echo "warming up ($WARMUP s per route)" >&2
+for route in $routes; do run "$route" "$WARMUP" >/dev/null; done
+
+declare -A raw
+for round in $(seq 1 "$ROUNDS"); do
+  for route in $routes; do
+    line=$(run "$route" "$DURATION")
+    echo "round $round $route: $line" >&2
+    raw["$route"]+="$line;"
+  done
+done
+
+{
+  echo "- load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "Medians over $ROUNDS round(s) of ${DURATION} s at c=$C; ratio = the route's req/s / native req/s, per round, then"
+  echo "the median; errors = requests h2load saw fail plus answers other than 200 in mlserver_requests_total."
+  echo
+  echo "| route | req/s | p50 ms | p99 ms | ratio to native | rounds (req/s) | errors |"
+  echo "|---|---|---|---|---|---|---|"
+  for route in $routes; do
+    python3 - "$route" "${raw[$route]}" "${raw[native]}" <<'PY'
+import statistics, sys
+route, raw, native = sys.argv[1], sys.argv[2], sys.argv[3]
+runs = [r.split() for r in raw.strip(";").split(";")]
+base = [float(r.split()[0]) for r in native.strip(";").split(";")]
+med = lambda i: statistics.median(float(r[i]) for r in runs)
+ratios = [float(r[0]) / b for r, b in zip(runs, base)]
+label = {"native": "native POST /iris/predict", "v2-rest": "v2 REST POST /v2/models/iris/infer",
+         "v2-grpc": "v2 gRPC ModelInfer"}[route]
+rounds = " / ".join(f"{float(r[0]):,.0f}" for r in runs)
+print(f"| {label} | {med(0):,.0f} | {med(1):.2f} | {med(2):.2f} | {statistics.median(ratios):.2f} | {rounds} | "
+      f"{sum(int(r[3]) for r in runs)} |")
+PY
+  done
+} >> "$results"
+cat "$results"
