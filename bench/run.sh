@@ -37,7 +37,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 # The gateway as shipped: JSON logs and access lines on (written to a file), metrics, bulkheads.
-java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --plugins-dir "$PLUGINS" \
+java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --grpc-port 0 --plugins-dir "$PLUGINS" \
   > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
 for _ in $(seq 1 120); do

@@ -26,7 +26,9 @@ public interface Classifier extends ExtensionPoint {
 
     /**
      * Classifies a batch of instances, each exactly as the client sent it. Synchronous and
-     * thread-safe. Returns one prediction per instance, in order.
+     * thread-safe. Returns one prediction per instance, in order. The answer for an instance must
+     * not depend on the others in the batch: a text classifier runs one text per model call
+     * unless its {@link Batching} check has shown batched answers identical.
      *
      * @throws InvalidInputException when an instance does not fit the input schema
      */

@@ -1,8 +1,10 @@
 package dev.mlserver.api.generic;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OrtException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserver.api.Batching;
 import dev.mlserver.api.ClassifierException;
 import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
@@ -87,12 +89,10 @@ public final class ModelInspection implements AutoCloseable {
                     problems, notes);
             if (plan.isPresent() && problems.isEmpty()) {
                 if (plan.get() instanceof Plan.Text textPlan) {
-                    try {
-                        runner = TextRunner.create(model, textPlan, TextRunner.tokenizer(tokenizerBytes.get(),
-                                settings.tokenizer(), textPlan.maxLength()));
-                    } catch (ClassifierException e) {
-                        problems.add(new Problem("tokenizer", oneLine(e.getMessage())));
-                    }
+                    runner = textRunner(model, textPlan, settings, tokenizerBytes.get(), problems);
+                } else if (settings.batching().enabled()) {
+                    problems.add(new Problem(Batching.KEY, "applies to text models; a tabular model runs the rows of "
+                            + "a request in one call already"));
                 } else {
                     runner = new TabularRunner(model, (Plan.Tabular) plan.get());
                 }
@@ -110,6 +110,35 @@ public final class ModelInspection implements AutoCloseable {
                 model.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * The runner of a text model, its batching checked; null, with the problem added, when the
+     * tokenizer cannot be read or batched answers differ from one-at-a-time answers. Closes
+     * nothing: the caller closes {@code model} when it gets null.
+     */
+    private static TextRunner textRunner(OnnxModel model, Plan.Text plan, Settings settings, byte[] tokenizerBytes,
+                                         List<Problem> problems) {
+        HuggingFaceTokenizer tokenizer;
+        try {
+            tokenizer = TextRunner.tokenizer(tokenizerBytes, settings.tokenizer(), plan.maxLength());
+        } catch (ClassifierException e) {
+            problems.add(new Problem("tokenizer", oneLine(e.getMessage())));
+            return null;
+        }
+        if (!settings.batching().enabled()) {
+            return TextRunner.create(model, plan, tokenizer);
+        }
+        long padId = tokenizerJson(tokenizerBytes).map(TextRunner::padId).orElse(0L);
+        TextRunner runner = TextRunner.create(model, plan, tokenizer, settings.batching(), padId);
+        try {
+            runner.checkBatching();
+            return runner;
+        } catch (ClassifierException e) {
+            problems.add(Problem.of(Batching.KEY, oneLine(e.getMessage())));
+            tokenizer.close();
+            return null;
         }
     }
 

@@ -14,6 +14,12 @@ public record Problem(String key, String message) {
         Objects.requireNonNull(message, "message");
     }
 
+    /** A problem of {@code key} from a message that may already start with {@code "key: "}. */
+    static Problem of(String key, String message) {
+        String prefix = key + ": ";
+        return new Problem(key, message.startsWith(prefix) ? message.substring(prefix.length()) : message);
+    }
+
     @Override
     public String toString() {
         return key + ": " + message;

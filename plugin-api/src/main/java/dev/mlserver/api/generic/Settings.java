@@ -1,8 +1,11 @@
 package dev.mlserver.api.generic;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.api.Batching;
+import dev.mlserver.api.ClassifierException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The keys of {@code mlserver.yaml} the generic classifier reads, with their defaults.
@@ -14,9 +17,10 @@ import java.util.List;
  * @param featureNames {@code feature_names:}; empty when unset
  * @param output the output to read class probabilities (or logits) from; empty to find it
  * @param maxLength the most tokens a text model reads; 0 to take the tokenizer's
+ * @param batching {@code batching:}, off when unset
  */
 record Settings(String model, String tokenizer, String modelConfig, List<String> labels, List<String> featureNames,
-                String output, int maxLength) {
+                String output, int maxLength, Batching batching) {
     static final String DEFAULT_MODEL = "model.onnx";
     static final String DEFAULT_TOKENIZER = "tokenizer.json";
     static final String DEFAULT_MODEL_CONFIG = "config.json";
@@ -24,6 +28,7 @@ record Settings(String model, String tokenizer, String modelConfig, List<String>
     Settings {
         labels = List.copyOf(labels);
         featureNames = List.copyOf(featureNames);
+        Objects.requireNonNull(batching, "batching");
     }
 
     /** Reads the settings from a card, adding a problem for each key of the wrong shape. */
@@ -39,7 +44,17 @@ record Settings(String model, String tokenizer, String modelConfig, List<String>
         }
         return new Settings(text(card, "model", DEFAULT_MODEL, problems), text(card, "tokenizer", DEFAULT_TOKENIZER, problems),
                 text(card, "model_config", DEFAULT_MODEL_CONFIG, problems), strings(card, "labels", problems),
-                strings(card, "feature_names", problems), text(card, "output", "", problems), maxLength);
+                strings(card, "feature_names", problems), text(card, "output", "", problems), maxLength,
+                batching(card, problems));
+    }
+
+    private static Batching batching(JsonNode card, List<Problem> problems) {
+        try {
+            return Batching.read(card);
+        } catch (ClassifierException e) {
+            problems.add(Problem.of(Batching.KEY, e.getMessage()));
+            return Batching.off();
+        }
     }
 
     private static String text(JsonNode card, String key, String fallback, List<Problem> problems) {

@@ -2,6 +2,7 @@ package dev.mlserver.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.Batching;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.ClassifierContext;
 import dev.mlserver.api.Description;
@@ -10,6 +11,8 @@ import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
 import dev.mlserver.examples.text.SentenceEncoder;
+import dev.mlserver.examples.text.WordPieceTokenizer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.pf4j.Extension;
@@ -23,6 +26,12 @@ import org.pf4j.Extension;
  * (HuggingFace tokenizer.json), {@code head} (ONNX). Word pieces beyond the tokenizer's limit
  * (128 ids for MiniLM, {@code [CLS]} and {@code [SEP]} included) are not read: the prediction is
  * for the beginning of a long text.
+ *
+ * <p>One text per encoder and head run: the answer for a text never depends on the other texts
+ * of a request. {@code batching:} in {@code mlserver.yaml} ({@link Batching}) runs up to
+ * {@code max_texts} texts per run, padded, only when the check at open shows identical answers on
+ * its examples; the quantized MiniLM of the example family fails it, so the classifier refuses to
+ * open.
  */
 @Extension
 public class EncoderHeadClassifier implements Classifier {
@@ -31,16 +40,25 @@ public class EncoderHeadClassifier implements Classifier {
     private List<String> labels;
     private String headInput;
     private JsonNode example;
+    private Batching batching = Batching.off();
 
     @Override
     public void open(ClassifierContext context) {
         JsonNode config = context.config();
+        Batching wanted = Batching.read(config);
         encoder = SentenceEncoder.open(context, config.path("encoder").asText("encoder.onnx"),
                 config.path("tokenizer").asText("tokenizer.json"));
-        head = OnnxModel.open(context, config.path("head").asText("head.onnx"));
-        labels = head.labels();
-        headInput = head.inputNames().get(0);
-        example = config.has("example") ? config.get("example") : Text.example("hello");
+        try {
+            head = OnnxModel.open(context, config.path("head").asText("head.onnx"));
+            labels = head.labels();
+            headInput = head.inputNames().get(0);
+            example = config.has("example") ? config.get("example") : Text.example("hello");
+            batching = wanted;
+            batching.check(this::predict);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override
@@ -54,21 +72,27 @@ public class EncoderHeadClassifier implements Classifier {
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
         String[] texts = Text.all(instances, Text.DEFAULT_MAX_CHARS);
-        float[][] embeddings = new float[texts.length][];
-        for (int i = 0; i < texts.length; i++) {
-            embeddings[i] = encoder.embed(texts[i]);
+        List<WordPieceTokenizer.Encoding> encodings = new ArrayList<>(texts.length);
+        for (String text : texts) {
+            encodings.add(encoder.tokenizer().encode(text));
         }
-        float[][] probabilities = head.runFloats(Map.of(headInput, Tensors.floats(embeddings)), "probabilities");
-        return Prediction.all(labels, probabilities);
+        List<Prediction> out = new ArrayList<>(texts.length);
+        for (List<WordPieceTokenizer.Encoding> run : batching.chunks(encodings)) {
+            float[][] probabilities = head.runFloats(Map.of(headInput, Tensors.floats(encoder.embedAll(run))), "probabilities");
+            out.addAll(Prediction.all(labels, probabilities));
+        }
+        return out;
     }
 
     @Override
     public void close() {
         if (encoder != null) {
             encoder.close();
+            encoder = null;
         }
         if (head != null) {
             head.close();
+            head = null;
         }
     }
 }

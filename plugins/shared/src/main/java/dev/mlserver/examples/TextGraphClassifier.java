@@ -2,6 +2,7 @@ package dev.mlserver.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.Batching;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.ClassifierContext;
 import dev.mlserver.api.ClassifierException;
@@ -10,6 +11,8 @@ import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
 import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.api.onnx.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.pf4j.Extension;
@@ -23,6 +26,10 @@ import org.pf4j.Extension;
  * other control characters, lone surrogates and characters beyond U+FFFF become spaces), then cut
  * to the {@code max_chars} the model was trained on (model metadata), so the model sees exactly
  * what it saw in training. Text longer than {@link Text#DEFAULT_MAX_CHARS} is refused.
+ *
+ * <p>One text per model run, unless {@code batching:} in {@code mlserver.yaml} ({@link Batching})
+ * allows up to {@code max_texts} texts per run and the check at open shows the batched answers
+ * identical on its examples; otherwise the classifier refuses to open.
  */
 @Extension
 public class TextGraphClassifier implements Classifier {
@@ -32,15 +39,24 @@ public class TextGraphClassifier implements Classifier {
     private String outputName;
     private int maxChars;
     private JsonNode example;
+    private Batching batching = Batching.off();
 
     @Override
     public void open(ClassifierContext context) {
+        Batching wanted = Batching.read(context.config());
         model = OnnxModel.open(context, context.config().path("model").asText("model.onnx"));
-        labels = model.labels();
-        inputName = model.inputNames().get(0);
-        outputName = context.config().path("output").asText("probabilities");
-        maxChars = model.metadata("max_chars").map(TextGraphClassifier::positive).orElse(Text.DEFAULT_MAX_CHARS);
-        example = context.config().has("example") ? context.config().get("example") : Text.example("hello");
+        try {
+            labels = model.labels();
+            inputName = model.inputNames().get(0);
+            outputName = context.config().path("output").asText("probabilities");
+            maxChars = model.metadata("max_chars").map(TextGraphClassifier::positive).orElse(Text.DEFAULT_MAX_CHARS);
+            example = context.config().has("example") ? context.config().get("example") : Text.example("hello");
+            batching = wanted;
+            batching.check(this::predict);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override
@@ -58,8 +74,13 @@ public class TextGraphClassifier implements Classifier {
         for (int i = 0; i < texts.length; i++) {
             texts[i] = modelInput(texts[i], maxChars);
         }
-        float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.strings(texts, texts.length)), outputName);
-        return Prediction.all(labels, probabilities);
+        List<Prediction> out = new ArrayList<>(texts.length);
+        for (List<String> run : batching.chunks(Arrays.asList(texts))) {
+            String[] values = run.toArray(String[]::new);
+            out.addAll(Prediction.all(labels, model.runFloats(Map.of(inputName, Tensors.strings(values, values.length)),
+                    outputName)));
+        }
+        return out;
     }
 
     /** What the model is given for {@code text}: sanitised for native code, then cut to {@code maxChars}. */
@@ -73,6 +94,7 @@ public class TextGraphClassifier implements Classifier {
     public void close() {
         if (model != null) {
             model.close();
+            model = null;
         }
     }
 

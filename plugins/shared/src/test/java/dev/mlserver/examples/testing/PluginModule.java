@@ -86,6 +86,11 @@ public final class PluginModule {
 
     /** A context like the gateway's: this module's card and artifacts, one intra-op thread. */
     public ClassifierContext context() {
+        return context(card);
+    }
+
+    /** A context like the gateway's with another card: this module's artifacts, one intra-op thread. */
+    public ClassifierContext context(JsonNode card) {
         Path artifacts = dir.resolve("target/classes/artifacts");
         String name = name();
         Logger logger = LoggerFactory.getLogger("test.classifier." + name);

@@ -2,13 +2,15 @@ package dev.mlserver.examples.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserver.api.Batching;
 import dev.mlserver.api.Classifier;
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Text;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,16 +128,36 @@ public abstract class TextInputContract {
 
     @Test
     void aBatchGivesTheSameAnswersAsOneTextAtATime() {
-        List<String> texts = List.of("short", "a somewhat longer text with more words in it than the first one",
-                "\uD83D\uDE00 emoji and \u0000 nul", "Это был отличный день");
-        List<Prediction> batch = classifier.predict(texts.stream().map(Text::example).toList());
+        List<JsonNode> texts = new ArrayList<>(List.of(Text.example("short"),
+                Text.example("a somewhat longer text with more words in it than the first one"),
+                Text.example("\uD83D\uDE00 emoji and \u0000 nul"), Text.example("Это был отличный день")));
+        texts.addAll(heldOutInstances(60));
+        List<Prediction> batch = classifier.predict(texts);
+        assertThat(batch).hasSameSizeAs(texts);
         for (int i = 0; i < texts.size(); i++) {
-            Prediction single = predict(texts.get(i));
-            assertThat(batch.get(i).label()).isEqualTo(single.label());
-            for (String label : labels) {
-                assertThat(batch.get(i).probability(label))
-                        .isCloseTo(single.probability(label), within(1e-5f));
-            }
+            Prediction single = classifier.predict(List.of(texts.get(i))).get(0);
+            assertThat(batch.get(i)).as("instance %d", i).isEqualTo(single);
         }
+    }
+
+    /** The first {@code count} instances of the module's held-out split. */
+    protected static List<JsonNode> heldOutInstances(int count) {
+        List<HeldOutEvaluation.Example> examples = HeldOutEvaluation.read(
+                HeldOutEvaluation.heldOutFile(PluginModule.current().dir()));
+        return examples.subList(0, Math.min(count, examples.size())).stream().map(HeldOutEvaluation.Example::instance).toList();
+    }
+
+    /**
+     * Opens the module's classifier with {@code batching:} added to its card: runs of
+     * {@code maxTexts}, checked on the first {@code examples} held-out instances.
+     */
+    protected static Classifier openWithBatching(int maxTexts, int examples) {
+        PluginModule module = PluginModule.current();
+        ObjectNode card = module.card().deepCopy();
+        ObjectNode batching = card.putObject(Batching.KEY).put("max_texts", maxTexts);
+        heldOutInstances(examples).forEach(batching.putArray("examples")::add);
+        Classifier batched = module.newClassifier();
+        batched.open(module.context(card));
+        return batched;
     }
 }

@@ -1,10 +1,15 @@
 package dev.mlserver.examples.spam;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserver.api.Batching;
+import dev.mlserver.api.Classifier;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.examples.TextGraphClassifier;
 import dev.mlserver.examples.testing.TextInputContract;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SpamClassifierTest extends TextInputContract {
@@ -46,5 +51,24 @@ class SpamClassifierTest extends TextInputContract {
     void textIsLowercasedInsideTheGraph() {
         assertThat(predict(SPAM.toUpperCase(java.util.Locale.ROOT)).probabilities())
                 .isEqualTo(predict(SPAM.toLowerCase(java.util.Locale.ROOT)).probabilities());
+    }
+
+    @Test
+    void batchingPassesItsCheckOnTheWholeHeldOutSetAndKeepsEveryAnswer() {
+        // TF-IDF, normalisation and a linear layer treat each row alone: runs of 8 mails give the
+        // answers one mail per run gives, so the check at open lets batching on
+        Classifier batched = openWithBatching(8, 400);
+        try {
+            List<JsonNode> mails = heldOutInstances(400);
+            List<Prediction> runs = batched.predict(mails);
+            List<Prediction> alone = classifier.predict(mails);
+            for (int i = 0; i < mails.size(); i++) {
+                assertThat(runs.get(i).label()).as("mail %d", i).isEqualTo(alone.get(i).label());
+                assertThat(runs.get(i).probabilities()).as("mail %d", i)
+                        .containsExactly(alone.get(i).probabilities(), within(Batching.TOLERANCE));
+            }
+        } finally {
+            batched.close();
+        }
     }
 }
