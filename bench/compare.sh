@@ -42,8 +42,8 @@ serving_jar() { # the jar that serves, in either layout
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-start() { # name jar plugins port
-  java -jar "$2" serve --port "$4" --plugins-dir "$3" > "$out/$1.log" 2>&1 &
+start() { # name jar plugins port [more serve options]
+  java -jar "$2" serve --port "$4" --plugins-dir "$3" "${@:5}" > "$out/$1.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 240); do
     curl -sf "http://127.0.0.1:$4/health/ready" > /dev/null && return
@@ -51,7 +51,7 @@ start() { # name jar plugins port
   done
   echo "$1 not ready"; tail "$out/$1.log"; exit 1
 }
-start new "$(serving_jar .)" plugins/target/plugins "$NEW_PORT"
+start new "$(serving_jar .)" plugins/target/plugins "$NEW_PORT" --grpc-port 0
 start old "$(serving_jar "$old")" "$old/plugins/target/plugins" "$OLD_PORT"
 
 body="$out/body.json"

@@ -54,4 +54,22 @@ class LifecycleConfigTest {
         assertThatThrownBy(() -> ConfigLoader.create(Map.of()).fromYaml("admin:\n  enable: true\n", "gw.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("admin.enable");
     }
+
+    @Test
+    void theEnvironmentSetsTheShutdownTimesOverTheFile() {
+        GatewayConfig config = ConfigLoader.create(Map.of(ConfigLoader.SHUTDOWN_GRACE_PERIOD_ENV, "5000",
+                ConfigLoader.SHUTDOWN_DRAIN_TIMEOUT_ENV, "20000")).fromYaml("shutdown:\n  drain_timeout_ms: 1000\n", "gw.yaml");
+
+        assertThat(config.lifecycle().gracePeriodMs()).isEqualTo(5000);
+        assertThat(config.lifecycle().drainTimeoutMs()).isEqualTo(20_000);
+        assertThat(config.lifecycle().shutdownLimitMs())
+                .isEqualTo(5000 + 20_000 + GatewayConfig.Lifecycle.SHUTDOWN_MARGIN_MS);
+    }
+
+    @Test
+    void aBadShutdownVariableIsNamed() {
+        assertThatThrownBy(() -> ConfigLoader.create(Map.of(ConfigLoader.SHUTDOWN_GRACE_PERIOD_ENV, "5s")).load(Optional.empty()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variable MLSERVER_SHUTDOWN_GRACE_PERIOD_MS=5s");
+    }
 }

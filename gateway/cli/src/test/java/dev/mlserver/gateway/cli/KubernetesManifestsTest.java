@@ -3,12 +3,16 @@ package dev.mlserver.gateway.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mlserver.gateway.cli.deploy.ImageConfig;
+import dev.mlserver.gateway.config.ConfigLoader;
+import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.testing.Cli;
 import dev.mlserver.gateway.testing.TypedManifests;
 import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRouteDestination;
 import io.fabric8.istio.api.networking.v1.DestinationRule;
 import io.fabric8.istio.api.networking.v1.VirtualService;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
@@ -18,6 +22,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,13 +77,34 @@ class KubernetesManifestsTest {
         assertThat(c.getResources().getLimits()).containsKeys("cpu", "memory");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
-        assertThat(c.getLifecycle().getPreStop().getExec().getCommand()).containsExactly("sleep", "5");
-        assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(5L);
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(pod.getAutomountServiceAccountToken()).isFalse();
         assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
+    }
+
+    @Test
+    void theKubeletWaitsLongerThanTheGatewaysOwnShutdownAndNoHookRunsACommandOfTheImage() {
+        Deployment d = TypedManifests.ofType(k8s("--classifier", "iris"), Deployment.class).get(0);
+        PodSpec pod = d.getSpec().getTemplate().getSpec();
+        Container c = pod.getContainers().get(0);
+        Map<String, String> env = c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+        // the image's own gateway config, read as the gateway reads it, with the pod's environment over it
+        GatewayConfig config = ConfigLoader.create(env).fromYaml(ImageConfig.yaml(), "the image's gateway.yaml");
+        GatewayConfig.Lifecycle shutdown = config.lifecycle();
+        long killAfterMs = pod.getTerminationGracePeriodSeconds() * 1000;
+
+        assertThat(shutdown.gracePeriodMs()).as("serving on while the endpoint leaves the Service").isGreaterThanOrEqualTo(5_000);
+        assertThat(shutdown.drainTimeoutMs()).as("a prediction admitted last may run to its timeout")
+                .isGreaterThanOrEqualTo(config.limits().timeoutMs());
+        assertThat(killAfterMs).as("SIGKILL only after grace %d + drain %d ms", shutdown.gracePeriodMs(), shutdown.drainTimeoutMs())
+                .isGreaterThan(shutdown.gracePeriodMs() + shutdown.drainTimeoutMs());
+        assertThat(killAfterMs).as("and after the gateway would have halted itself").isGreaterThan(shutdown.shutdownLimitMs());
+        // the image may have no shell and no sleep (ml_server base-image's has neither): nothing is exec'd in it
+        assertThat(c.getLifecycle()).as("no preStop hook: the gateway's grace period does its work").isNull();
+        assertThat(Stream.of(c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe()))
+                .allSatisfy(p -> assertThat(p.getExec()).isNull());
     }
 
     @Test

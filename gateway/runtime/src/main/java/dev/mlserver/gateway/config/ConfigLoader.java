@@ -17,6 +17,10 @@ public final class ConfigLoader {
     private static final String ENVIRONMENT = "environment variable ";
     /** The embedded default, a copy of {@code config/gateway.yaml}. */
     public static final String EMBEDDED = "/config/gateway.yaml";
+    /** Overrides {@code shutdown.grace_period_ms}: how a Kubernetes manifest sets it without a config file. */
+    public static final String SHUTDOWN_GRACE_PERIOD_ENV = "MLSERVER_SHUTDOWN_GRACE_PERIOD_MS";
+    /** Overrides {@code shutdown.drain_timeout_ms}. */
+    public static final String SHUTDOWN_DRAIN_TIMEOUT_ENV = "MLSERVER_SHUTDOWN_DRAIN_TIMEOUT_MS";
 
     private final Map<String, String> env;
 
@@ -138,8 +142,11 @@ public final class ConfigLoader {
         admin.rejectUnknown();
         Yaml.Node shutdown = root.child("shutdown");
         GatewayConfig.Lifecycle lifecycle = new GatewayConfig.Lifecycle(watch, watchIntervalMs, settleMs, adminEnabled,
-                shutdown.longValue("grace_period_ms", GatewayConfig.Lifecycle.DEFAULT_GRACE_PERIOD_MS),
-                shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS), loadTimeoutMs);
+                envInt(SHUTDOWN_GRACE_PERIOD_ENV, 0, Integer.MAX_VALUE).map(Integer::longValue).orElse(
+                        shutdown.longValue("grace_period_ms", GatewayConfig.Lifecycle.DEFAULT_GRACE_PERIOD_MS)),
+                envInt(SHUTDOWN_DRAIN_TIMEOUT_ENV, 0, Integer.MAX_VALUE).map(Integer::longValue).orElse(
+                        shutdown.longValue("drain_timeout_ms", GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS)),
+                loadTimeoutMs);
         shutdown.rejectUnknown();
 
         Yaml.Node classifiers = root.child("classifiers");

@@ -314,6 +314,11 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
         public static final long DEFAULT_GRACE_PERIOD_MS = 0;
         public static final long DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
         public static final long DEFAULT_LOAD_TIMEOUT_MS = 60_000;
+        /**
+         * How long a stop may overrun its grace period and drain timeout (closing the classifiers,
+         * stopping Vert.x) before the process is halted.
+         */
+        public static final long SHUTDOWN_MARGIN_MS = 10_000;
 
         public static final Lifecycle DEFAULTS = new Lifecycle(DEFAULT_WATCH, DEFAULT_WATCH_INTERVAL_MS, DEFAULT_SETTLE_MS,
                 DEFAULT_ADMIN_ENABLED, DEFAULT_GRACE_PERIOD_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LOAD_TIMEOUT_MS);
@@ -331,6 +336,20 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
             if (loadTimeoutMs < 1) {
                 throw new ConfigException("plugins.load_timeout_ms must be at least 1");
             }
+        }
+
+        /**
+         * The longest a stop takes after SIGTERM: the grace period, the drain, and the margin after
+         * which the process is halted. A supervisor's kill timeout (Kubernetes'
+         * {@code terminationGracePeriodSeconds}) must be longer.
+         */
+        public long shutdownLimitMs() {
+            return shutdownLimitMs(gracePeriodMs, drainTimeoutMs);
+        }
+
+        /** {@link #shutdownLimitMs()} for these two settings. */
+        public static long shutdownLimitMs(long gracePeriodMs, long drainTimeoutMs) {
+            return gracePeriodMs + drainTimeoutMs + SHUTDOWN_MARGIN_MS;
         }
 
         public Lifecycle withWatch(boolean watch) {

@@ -15,9 +15,9 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * First handler of every request: assigns the request id and begins its {@link Exchange}; when
- * the response is done, records the classifier metrics under the matched route's name and
- * writes one access line to the {@code mlserver.access} logger. A response the client abandoned
- * counts as status 499.
+ * the response is done, records the classifier metrics under the matched route's name (and, for a
+ * prediction, the console's last minute) and writes one access line to the {@code mlserver.access}
+ * logger. A response the client abandoned counts as status 499.
  */
 final class AccessLog implements Handler<RoutingContext> {
     static final String LOGGER = "mlserver.access";
@@ -28,11 +28,13 @@ final class AccessLog implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
 
     private final GatewayMetrics metrics;
+    private final RecentRequests recent;
     private final GatewayConfig.Logging logging;
     private final BooleanSupplier draining;
 
-    AccessLog(GatewayMetrics metrics, GatewayConfig.Logging logging, BooleanSupplier draining) {
+    AccessLog(GatewayMetrics metrics, RecentRequests recent, GatewayConfig.Logging logging, BooleanSupplier draining) {
         this.metrics = metrics;
+        this.recent = recent;
         this.logging = logging;
         this.draining = draining;
     }
@@ -61,6 +63,9 @@ final class AccessLog implements Handler<RoutingContext> {
                     metrics.request(classifier, exchange.route.name(), status, nanos);
                 } else {
                     metrics.request(classifier, GatewayMetrics.V2_REST, exchange.protocolRoute, status, nanos);
+                }
+                if (exchange.prediction) {
+                    recent.record(classifier.info().name(), status, nanos);
                 }
             }
             log(ctx, exchange, status, nanos);

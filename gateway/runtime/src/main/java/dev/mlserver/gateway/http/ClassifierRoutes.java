@@ -174,8 +174,8 @@ final class ClassifierRoutes implements RouteGroup {
             long start = System.nanoTime();
             Exchange exchange = Exchange.of(ctx);
             LoadedClassifier classifier = exchange.classifier;
-            ctx.addEndHandler(done -> services.recent().record(classifier.info().name(), ctx.response().getStatusCode(),
-                    System.nanoTime() - start));
+            // counted for the console by the exchange's own end handler: no second one per request
+            exchange.prediction = true;
             if (services.refusing()) {
                 ctx.fail(new GatewayException(ErrorCode.DRAINING, "the gateway is shutting down", 1, null));
                 return;

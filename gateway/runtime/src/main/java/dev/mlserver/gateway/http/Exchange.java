@@ -31,6 +31,8 @@ final class Exchange implements Handler<AsyncResult<Void>> {
     TokenGrant grant;
     ErrorCode error;
     boolean cached;
+    /** Whether a classifier's predict handler took the request: the console's last minute counts it. */
+    boolean prediction;
 
     private Exchange(RoutingContext ctx, AccessLog log, String requestId) {
         this.ctx = ctx;

@@ -146,7 +146,7 @@ public final class RouteTable {
      */
     public Router router(RouteServices services, java.util.function.Consumer<Router> protocols) {
         Router router = Router.router(services.vertx());
-        router.route().handler(new AccessLog(services.metrics(), config.logging(), services::draining))
+        router.route().handler(new AccessLog(services.metrics(), services.recent(), config.logging(), services::draining))
                 .handler(PathGuard::check);
         protocols.accept(router);
         TokenGuard guard = TokenGuard.create(config, services.metrics().registry());

@@ -26,8 +26,7 @@ public final class Serving {
         CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM and SIGINT drain and then exit 0; any other exit still stops the gateway
         ShutdownSignals.onTermination(() -> {
-            ShutdownSignals.haltAfter(config.lifecycle().gracePeriodMs() + config.lifecycle().drainTimeoutMs()
-                    + ShutdownSignals.MARGIN_MS);
+            ShutdownSignals.haltAfter(config.lifecycle().shutdownLimitMs());
             gateway.stop();
             stopped.countDown();
         });

@@ -12,9 +12,6 @@ import sun.misc.Signal;
 public final class ShutdownSignals {
     private static final Logger LOG = LoggerFactory.getLogger(ShutdownSignals.class);
 
-    /** How long a stop may overrun its grace period and drain timeout before the process is halted. */
-    static final long MARGIN_MS = 10_000;
-
     private ShutdownSignals() {}
 
     /**

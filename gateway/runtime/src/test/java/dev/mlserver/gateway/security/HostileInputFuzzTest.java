@@ -61,7 +61,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  */
 class HostileInputFuzzTest {
     static final int TRIES = 10_500;
-    static final int TENSOR_TRIES = 3_000;
+    static final int TENSOR_TRIES = 1_500;
     static final int GRPC_TRIES = 1_500;
     static final int TIMEOUT_MS = 10_000;
     static final int MAX_BODY = 64 * 1024;

@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * A well-behaved client's latency: sequential predictions on one keep-alive connection, measured
  * once the gateway is warm. Compare a sample taken during an attack with one taken idle in the same
- * test: {@link #assertWithin} allows three times the idle p99, or the idle p99 plus 50 ms, whichever
- * is larger, so that a loaded 2-core machine passes; and no failure at all.
+ * test: {@link #assertWithin} allows three times the idle p99, the idle p99 plus 50 ms, or one and a
+ * half times the idle maximum, whichever is largest, so that a loaded 2-core machine passes; and no
+ * failure at all.
  */
 public final class Responsiveness {
     public static final String IRIS = "{\"payload\": [5.1, 3.5, 1.4, 0.2]}";
@@ -77,6 +78,8 @@ public final class Responsiveness {
 
     /** The bound a sample under attack must meet, from an idle one. */
     public static double boundMillis(Sample idle) {
-        return Math.max(3 * idle.p99Millis(), idle.p99Millis() + 50);
+        // a busy machine's own stalls show in the idle sample's maximum: an attack may not make the
+        // tail worse than three times the idle p99, nor than half again the worst the machine did idle
+        return Math.max(Math.max(3 * idle.p99Millis(), idle.p99Millis() + 50), 1.5 * idle.maxMillis());
     }
 }

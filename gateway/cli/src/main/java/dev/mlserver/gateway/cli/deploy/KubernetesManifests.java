@@ -4,6 +4,7 @@ import dev.mlserver.gateway.repo.ClassifierModule;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.ConfigLoader;
+import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,10 +25,21 @@ import org.yaml.snakeyaml.Yaml;
 public final class KubernetesManifests {
     /** Versions as classifiers write them: semver, optionally with a pre-release part. */
     public static final Pattern VERSION = Pattern.compile("[0-9]+\\.[0-9]+\\.[0-9]+(?:-[0-9A-Za-z.-]+)?");
-    /** Seconds the preStop hook waits, so endpoints are removed before the gateway stops taking requests. */
-    public static final int PRE_STOP_SECONDS = 5;
-    /** preStop, then the gateway's drain of in-flight predictions (default timeout 10 s, the same as limits.timeout_ms), then a margin. */
-    public static final int TERMINATION_GRACE_SECONDS = 30;
+    /**
+     * After SIGTERM the gateway keeps serving this long, readiness 503 and every answer with
+     * {@code Connection: close}, while Kubernetes takes the pod out of the Service's endpoints.
+     * Set by the gateway itself, not by a preStop hook: the image may have no shell and no
+     * {@code sleep} (the jlink'd base of {@code ml_server base-image} has neither).
+     */
+    public static final long GRACE_PERIOD_MS = 5_000;
+    /** Then running predictions get this long to finish and be answered: the gateway's default. */
+    public static final long DRAIN_TIMEOUT_MS = GatewayConfig.Lifecycle.DEFAULT_DRAIN_TIMEOUT_MS;
+    /**
+     * Longer than the gateway's own limit on a stop (grace, drain, and the margin after which it
+     * halts itself), with 5 s to spare: the kubelet's SIGKILL never cuts a drain short.
+     */
+    public static final int TERMINATION_GRACE_SECONDS =
+            (int) (GatewayConfig.Lifecycle.shutdownLimitMs(GRACE_PERIOD_MS, DRAIN_TIMEOUT_MS) / 1000) + 5;
 
     /**
      * @param registry prefix of image names, e.g. {@code registry.example.com/ml}
@@ -131,14 +143,16 @@ public final class KubernetesManifests {
         container.put("image", image);
         container.put("imagePullPolicy", "IfNotPresent");
         container.put("ports", List.of(map("name", "http", "containerPort", 8000, "protocol", "TCP")));
-        container.put("env", List.of(map("name", "MAX_CONCURRENT_PREDICTIONS", "value", String.valueOf(maxConcurrent))));
+        container.put("env", List.of(
+                map("name", "MAX_CONCURRENT_PREDICTIONS", "value", String.valueOf(maxConcurrent)),
+                map("name", ConfigLoader.SHUTDOWN_GRACE_PERIOD_ENV, "value", String.valueOf(GRACE_PERIOD_MS)),
+                map("name", ConfigLoader.SHUTDOWN_DRAIN_TIMEOUT_ENV, "value", String.valueOf(DRAIN_TIMEOUT_MS))));
         container.put("resources", map(
                 "requests", map("cpu", "500m", "memory", "512Mi"),
                 "limits", map("cpu", "1", "memory", "1Gi")));
         container.put("startupProbe", probe("/health/live", 2, 60));
         container.put("readinessProbe", probe("/health/ready", 5, 3));
         container.put("livenessProbe", probe("/health/live", 10, 3));
-        container.put("lifecycle", map("preStop", map("exec", map("command", List.of("sleep", String.valueOf(PRE_STOP_SECONDS))))));
         container.put("securityContext", map(
                 "allowPrivilegeEscalation", false,
                 "readOnlyRootFilesystem", true,
@@ -169,9 +183,12 @@ public final class KubernetesManifests {
                                 "prometheus.io/scrape", "true", "prometheus.io/port", "8000", "prometheus.io/path", "/metrics")),
                         "spec", podSpec)));
         String header = "# " + m.name() + " " + version + ": image pinned by version, never latest.\n"
-                + "# Shutdown: preStop waits " + PRE_STOP_SECONDS + " s so the endpoint leaves the Service first; the gateway then\n"
-                + "# drains in-flight predictions; terminationGracePeriodSeconds (" + TERMINATION_GRACE_SECONDS
-                + ") covers both. Raise it with\n# the gateway's drain timeout.\n";
+                + "# Shutdown (docs/hot-reload.md): after SIGTERM the gateway serves on for " + GRACE_PERIOD_MS / 1000
+                + " s while the endpoint\n# leaves the Service, then drains running predictions for up to "
+                + DRAIN_TIMEOUT_MS / 1000 + " s, and halts itself\n# " + GatewayConfig.Lifecycle.SHUTDOWN_MARGIN_MS / 1000
+                + " s after that at the latest. terminationGracePeriodSeconds (" + TERMINATION_GRACE_SECONDS
+                + ") covers all\n# three: raise it with either variable. No preStop hook: the image may have no shell "
+                + "or sleep.\n";
         return manifest(doc, header);
     }
 
