@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
@@ -28,13 +31,23 @@ public final class ExportedModels {
 
     private ExportedModels() {}
 
-    /** The directory of model {@code name} (iris-zipmap, wine-trees, ..., sentiment-logits, hostile-*). */
+    /**
+     * The directory of model {@code name} (iris-zipmap, wine-trees, ..., sentiment-logits, hostile-*).
+     * Surefire runs test classes in two JVMs: a file lock keeps the second from exporting again and
+     * replacing the directory while the first reads it.
+     */
     public static synchronized Path dir(String name) {
         try {
             String stamp = stamp();
             Path done = OUT.resolve(".done-" + stamp);
             if (!Files.exists(done)) {
-                export(stamp);
+                Files.createDirectories(Path.of("target"));
+                try (FileChannel lock = FileChannel.open(Path.of("target/byom-models.lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+                    if (!Files.exists(done)) {
+                        export(stamp);
+                    }
+                }
             }
             return OUT.resolve(name).toAbsolutePath();
         } catch (IOException e) {
