@@ -88,21 +88,31 @@ class BulkheadTest {
 
     @Test
     void aWaiterPastTheQueueTimeoutIsRefusedAndNeverRuns() {
+        // no wall-clock ceiling: the reference is a waiter with ten times the queue timeout,
+        // queued at the same moment, which must be refused after this one
         Bulkhead bulkhead = bulkhead(1, 5, 150, 5_000);
+        Bulkhead reference = bulkhead(1, 5, 1_500, 5_000);
         CountDownLatch gate = new CountDownLatch(1);
         bulkhead.submit(() -> gate.await(30, TimeUnit.SECONDS));
+        reference.submit(() -> gate.await(30, TimeUnit.SECONDS));
         AtomicInteger ran = new AtomicInteger();
+        List<String> refused = new CopyOnWriteArrayList<>();
         long t0 = System.nanoTime();
         Future<Integer> waiter = bulkhead.submit(ran::incrementAndGet);
+        Future<Integer> tenTimesLonger = reference.submit(ran::incrementAndGet);
+        waiter.onFailure(e -> refused.add("150 ms"));
+        tenTimesLonger.onFailure(e -> refused.add("1500 ms"));
         Throwable failure = awaitFailure(waiter);
         long waitedMs = (System.nanoTime() - t0) / 1_000_000;
         assertSaturated(failure);
-        assertThat(waitedMs).as("refused after the 150 ms queue timeout, within a generous 2 s").isBetween(140L, 2_000L);
+        assertThat(waitedMs).as("never refused before its 150 ms queue timeout").isGreaterThanOrEqualTo(140L);
         assertThat(bulkhead.queued()).isZero();
+        assertSaturated(awaitFailure(tenTimesLonger));
+        assertThat(refused).as("each refused on its own deadline, the shorter first").containsExactly("150 ms", "1500 ms");
         gate.countDown();
-        await().atMost(Duration.ofSeconds(30)).until(() -> bulkhead.running() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> bulkhead.running() == 0 && reference.running() == 0);
         assertThat(ran.get()).as("a refused waiter never runs").isZero();
-        assertThat(recorder.rejections).containsEntry(Bulkhead.QUEUE_TIMEOUT, 1);
+        assertThat(recorder.rejections).containsEntry(Bulkhead.QUEUE_TIMEOUT, 2);
     }
 
     @Test
@@ -128,15 +138,25 @@ class BulkheadTest {
     void timeoutsAreStillEnforcedAfterAnIdleSpell() throws InterruptedException {
         // the sweep that enforces timeouts stops when nothing runs or waits, and must start again
         Bulkhead bulkhead = bulkhead(1, 5, 10_000, 100);
+        Bulkhead reference = bulkhead(1, 5, 10_000, 1_000);
         assertThat(get(bulkhead.submit(() -> 1))).isEqualTo(1);
         Thread.sleep(10 * Bulkhead.sweepMillis(bulkhead.limits()));
         CountDownLatch gate = new CountDownLatch(1);
+        List<String> timedOut = new CopyOnWriteArrayList<>();
         long start = System.nanoTime();
-        Throwable failure = awaitFailure(bulkhead.submit(() -> gate.await(30, TimeUnit.SECONDS)));
+        Future<Object> afterIdle = bulkhead.submit(() -> gate.await(30, TimeUnit.SECONDS));
+        Future<Object> tenTimesLonger = reference.submit(() -> gate.await(30, TimeUnit.SECONDS));
+        afterIdle.onFailure(e -> timedOut.add("100 ms"));
+        tenTimesLonger.onFailure(e -> timedOut.add("1000 ms"));
+        Throwable failure = awaitFailure(afterIdle);
         long tookMs = (System.nanoTime() - start) / 1_000_000;
+        awaitFailure(tenTimesLonger);
         gate.countDown();
         assertThat(((GatewayException) failure).code()).isEqualTo(ErrorCode.PREDICTION_TIMEOUT);
-        assertThat(tookMs).as("504 after the 100 ms timeout, within a generous 2 s").isBetween(95L, 2_000L);
+        assertThat(tookMs).as("never before its 100 ms timeout").isGreaterThanOrEqualTo(95L);
+        // no wall-clock ceiling: it must come before that of a prediction with ten times the
+        // timeout started at the same moment on a bulkhead that was never idle
+        assertThat(timedOut).as("the idle bulkhead's sweep started again at once").containsExactly("100 ms", "1000 ms");
     }
 
     @Test
@@ -163,11 +183,11 @@ class BulkheadTest {
         vertx.runOnContext(v -> {
             Future<Boolean> a = bulkhead.submit(() -> {
                 both.countDown();
-                return both.await(5, TimeUnit.SECONDS);
+                return both.await(30, TimeUnit.SECONDS);
             });
             Future<Boolean> b = bulkhead.submit(() -> {
                 both.countDown();
-                return both.await(5, TimeUnit.SECONDS);
+                return both.await(30, TimeUnit.SECONDS);
             });
             Future.all(a, b).onComplete(r -> result.set(r.succeeded() && a.result() && b.result()));
         });

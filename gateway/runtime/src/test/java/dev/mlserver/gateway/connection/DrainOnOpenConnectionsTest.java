@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,14 +49,18 @@ class DrainOnOpenConnectionsTest {
         while (!gateway.gateway().draining()) {
             Thread.sleep(1);
         }
+        long drainSeen = System.nanoTime();
+        // half at once, half a while later: all sent inside the second an idle connection is kept
+        // while draining. Every request is sent before any answer is read, and the wait is
+        // counted from the drain's start: 40 answers read one after another on a loaded machine
+        // would themselves eat into that second.
+        int half = connections.size() / 2;
+        connections.subList(0, half).forEach(c -> c.send(PREDICT));
+        long later = drainSeen + TimeUnit.MILLISECONDS.toNanos(ConnectionGuard.DRAIN_IDLE_MILLIS / 4);
+        TimeUnit.NANOSECONDS.sleep(Math.max(0, later - System.nanoTime()));
+        connections.subList(half, connections.size()).forEach(c -> c.send(PREDICT));
         List<Optional<RawHttp.Response>> answers = new ArrayList<>();
-        // half at once, half a while later: both inside the time an idle connection is kept while draining
-        for (int i = 0; i < connections.size(); i++) {
-            if (i == connections.size() / 2) {
-                Thread.sleep(ConnectionGuard.DRAIN_IDLE_MILLIS / 2);
-            }
-            RawConnection c = connections.get(i);
-            c.send(PREDICT);
+        for (RawConnection c : connections) {
             answers.add(c.read(10_000));
         }
         long drained = 0;

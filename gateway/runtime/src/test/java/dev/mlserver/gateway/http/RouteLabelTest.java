@@ -72,7 +72,7 @@ class RouteLabelTest {
             assertThat(response.statusCode()).as(request + ": " + response.body()).isEqualTo(200);
         });
         // counted when the response has ended, a moment after the client has it
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> asked.forEach((request, route) ->
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> asked.forEach((request, route) ->
                 assertThat(count(classifier(request), route)).as(request + " counted as " + route)
                         .isGreaterThanOrEqualTo(before.get(request) + occurrences(asked, classifier(request), route))));
         String metrics = gateway.get("/metrics").body();

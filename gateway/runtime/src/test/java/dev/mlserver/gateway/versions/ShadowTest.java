@@ -95,7 +95,9 @@ class ShadowTest {
             assertThat(answer.headers().firstValue("X-Model-Version")).contains("1.0.0");
             // the copy (1.5 s) has not been compared when the caller has its answer
             assertThat(metric(gateway, comparisons("disagree"))).isZero();
-            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.gateway().shadows().pending("fixture") == 1);
+            // polled often: the copy is pending only while it runs (1.5 s)
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> gateway.gateway().shadows().pending("fixture") == 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> metric(gateway, comparisons("disagree")) == 1);
         }
     }
