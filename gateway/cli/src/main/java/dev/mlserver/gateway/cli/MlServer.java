@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.cli;
 
 import dev.mlserver.gateway.GatewayVersion;
+import dev.mlserver.gateway.cli.deploy.MlServerSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,7 +34,8 @@ public final class MlServer {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"ml_server " + GatewayVersion.current()};
+            String commit = MlServerSource.stamped().ref().map(c -> " (commit " + c.substring(0, Math.min(12, c.length())) + ")").orElse("");
+            return new String[] {"ml_server " + GatewayVersion.current() + commit};
         }
     }
 }

@@ -37,7 +37,30 @@ class CiWorkflowTest {
         assertThat(classifier.get("type")).isEqualTo("choice");
         assertThat(classifier.get("options")).isEqualTo(List.of("intent", "sentiment"));
         String steps = String.valueOf(map(map(workflow.get("jobs")).get("build-deploy")).get("steps"));
-        assertThat(steps).contains("ml_server.jar build --classifier-path", "ml_server.jar push --registry");
+        assertThat(steps).contains("ml_server build --classifier-path", "ml_server push --registry");
+    }
+
+    @Test
+    void aClassifierRepositoryBuildsMlServerFromThePinnedSourceNotFromAMavenRepository(@TempDir Path repo) throws IOException {
+        KubernetesManifestsTest.module(repo, "classifiers/sentiment", "2.3.1");
+        Cli.Result result = Cli.run("ci", "--repo", repo.toString(), "-o", "-",
+                "--mlserver-source", "https://git.example.org/ml/mlserver.git", "--mlserver-ref", "v0.1.0");
+        assertThat(result.exit()).as(result.err()).isZero();
+
+        Map<String, Object> env = map(yaml(result.out()).get("env"));
+        assertThat(env.get("MLSERVER_SOURCE")).isEqualTo("${{ vars.MLSERVER_SOURCE || 'https://git.example.org/ml/mlserver.git' }}");
+        assertThat(env.get("MLSERVER_REF")).isEqualTo("${{ vars.MLSERVER_REF || 'v0.1.0' }}");
+        assertThat(result.out()).contains("git clone --quiet --no-checkout \"${MLSERVER_SOURCE}\"")
+                .doesNotContain("dependency:copy", "dev.mlserver:gateway");
+    }
+
+    @Test
+    void aSourceThatCannotBeWrittenIntoAWorkflowIsOneLineAndExit1(@TempDir Path repo) throws IOException {
+        KubernetesManifestsTest.module(repo, "classifiers/sentiment", "2.3.1");
+        Cli.Result result = Cli.run("ci", "--repo", repo.toString(), "-o", "-", "--mlserver-ref", "main' }}");
+
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err().strip()).startsWith("ml_server: --mlserver-ref").doesNotContain("\n");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserver.gateway.cli.deploy.MlServerSource;
 import dev.mlserver.gateway.testing.Cli;
 import dev.mlserver.gateway.testing.LocalRegistry;
 import java.io.IOException;
@@ -18,8 +19,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A new user's release, from an empty directory to a running container, with no registry but the
  * one on loopback: init (one classifier and several), mvn package, bump, base-image, build, push,
- * then podman pulls and runs the image and it answers with the bumped version and tag. What is
- * expensive (the Maven builds, the base image) is made once for the class.
+ * then podman pulls and runs the image and it answers with the bumped version and tag; and the CI
+ * workflow {@code ml_server ci} writes runs green on a bump's tag. What is expensive (the Maven
+ * builds, the base image, the registry) is made once for the class.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -184,6 +191,71 @@ class ReleaseWorkflowTest {
         try (LocalRegistry readOnly = LocalRegistry.readOnly(Files.createDirectories(workspace.resolve("read-only")))) {
             refused(Cli.run("push", "--repo", single, "--registry", readOnly.address(), "--insecure"), "405");
         }
+    }
+
+    /**
+     * {@code ml_server ci}'s workflow, committed, and a bump's tag pushed: its steps run in order in
+     * a fresh clone (LocalWorkflowRunner: checkout, setup-java and cache run their local
+     * equivalents). Only what must be local is set: mlserver's source is this project's clone (the
+     * commit is the one the workflow pins), the base image is the one made above, the registry is
+     * the loopback one (plain HTTP). The first run builds ml_server from that source; the second
+     * finds it in the runner's cache.
+     */
+    @Test
+    @Order(9)
+    void theCiWorkflowRunsGreenOnABumpTagForBothRepositories() throws Exception {
+        Assumptions.assumeTrue(Files.exists(KubernetesManifestsTest.ROOT.resolve(".git")), "mlserver's source is not a git clone");
+        LocalWorkflowRunner runner = LocalWorkflowRunner.create(workspace.resolve("runner"));
+        Map<String, String> vars = Map.of("MLSERVER_SOURCE", KubernetesManifestsTest.ROOT.toUri().toString(),
+                "MLSERVER_BASE_IMAGE", "tar://" + base, "REGISTRY_INSECURE", "true");
+        Map<String, String> secrets = Map.of("REGISTRY_URL", registry.address());
+
+        List<LocalWorkflowRunner.StepRun> first = release(runner, single, "tumor", vars, secrets);
+        assertThat(tags("tumor")).contains("0.2.1");
+        List<LocalWorkflowRunner.StepRun> second = release(runner, multi, "spam", vars, secrets);
+        assertThat(tags("reviews-spam")).contains("0.1.2");
+
+        assertThat(step(first, "Get ml_server").output()).contains("building ml_server " + MlServerSource.stamped().ref().orElseThrow());
+        assertThat(step(second, "Get ml_server").output()).contains("from the cache");
+        assertThat(step(second, "Check the image is the tagged version").ran()).isTrue();
+    }
+
+    /** As a user releases with CI: write the workflow, commit it, bump (which tags), push the tag. */
+    private static List<LocalWorkflowRunner.StepRun> release(LocalWorkflowRunner runner, Path repo, String classifier,
+            Map<String, String> vars, Map<String, String> secrets) throws Exception {
+        ok(Cli.run("ci", "--repo", repo));
+        try (Git git = Git.open(repo.toFile())) {
+            git.add().addFilepattern(".github").call();
+            PersonIdent me = new PersonIdent("Release Test", "release@example.org");
+            git.commit().setMessage("CI workflow").setAuthor(me).setCommitter(me).call();
+        }
+        ok(Cli.run("bump", classifier, "patch", "--repo", repo));
+        String tag = null;
+        try (Git git = Git.open(repo.toFile())) {
+            ObjectId head = git.getRepository().resolve("HEAD");
+            for (Ref ref : git.tagList().call()) {
+                Ref peeled = git.getRepository().getRefDatabase().peel(ref);
+                if (head.equals(peeled.getPeeledObjectId() != null ? peeled.getPeeledObjectId() : peeled.getObjectId())) {
+                    tag = Repository.shortenRefName(ref.getName());
+                }
+            }
+        }
+        assertThat(tag).as("the bump's tag on HEAD").isNotNull();
+        return runner.run(repo, ".github/workflows/build-deploy.yml", "build-deploy", LocalWorkflowRunner.Event.tagPush(tag),
+                vars, secrets);
+    }
+
+    private static LocalWorkflowRunner.StepRun step(List<LocalWorkflowRunner.StepRun> runs, String name) {
+        return runs.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no step " + name));
+    }
+
+    /** The tags the loopback registry holds for {@code name}. */
+    private String tags(String name) throws IOException, InterruptedException {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://" + registry.address() + "/v2/" + name + "/tags/list")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return answer.body();
     }
 
     private Cli.Result build(Path repo, Object... args) {
