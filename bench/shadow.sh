@@ -107,8 +107,8 @@ shadow off
 curl -sf "$base/status" | python3 -c '
 import json, sys
 for s in json.load(sys.stdin)["shadows"]:
-    print(f"\nshadow comparisons {s[\"primary\"]} vs {s[\"shadow\"]}: agree {s[\"agree\"]}, disagree {s[\"disagree\"]},"
-          f" error {s[\"error\"]}, dropped {s[\"dropped\"]}, agreement rate {s[\"agreement_rate\"]}")' | tee -a "$results"
+    print("\nshadow comparisons {primary} vs {shadow}: agree {agree}, disagree {disagree}, error {error},"
+          " dropped {dropped}, agreement rate {agreement_rate}".format(**s))' | tee -a "$results"
 python3 - "$results" <<'PY' | tee -a "$results"
 import statistics, sys
 rows = [l.split("|") for l in open(sys.argv[1]) if l.startswith("| ") and l.split("|")[2].strip() in ("on", "off")]
