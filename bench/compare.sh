@@ -39,9 +39,7 @@ serving_jar() { # the jar that serves, in either layout
   echo "no serving jar under $1" >&2; exit 1
 }
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 start() { # name jar plugins port [more serve options]
   java -jar "$2" serve --port "$4" --plugins-dir "$3" "${@:5}" > "$out/$1.log" 2>&1 &
   pids+=("$!")
@@ -75,7 +73,6 @@ for r in $(seq 1 "$ROUNDS"); do
   news+=("$n"); olds+=("$o")
   echo "round $r: new $n req/s, old $o req/s"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mn=$(median "${news[@]}"); mo=$(median "${olds[@]}")
 ratio=$(awk -v n="$mn" -v o="$mo" 'BEGIN {printf "%.3f", n/o}')
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

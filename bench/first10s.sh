@@ -34,12 +34,8 @@ if [[ "${1:-}" != "--no-build" ]]; then
 fi
 javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classes" bench/BareServer.java
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 
-ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
 
 gateway_pid=""

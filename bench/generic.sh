@@ -28,9 +28,7 @@ YAML
 java -jar gateway/cli/target/ml_server.jar package "$out/model" --output "$out/plugins/iris-generic.jar" > "$out/package.log"
 cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --plugins-dir "$out/plugins" \
   > "$out/gateway.log" 2>&1 &
 pids+=("$!")
@@ -63,7 +61,6 @@ for r in $(seq 1 "$ROUNDS"); do
   plugin+=("$p"); generic+=("$g")
   echo "round $r: iris $p req/s, iris-generic $g req/s"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mp=$(median "${plugin[@]}"); mg=$(median "${generic[@]}")
 ratio=$(awk -v g="$mg" -v p="$mp" 'BEGIN {printf "%.3f", g/p}')
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

@@ -39,9 +39,7 @@ fi
 rm -f "$out/plugins"/*.jar
 cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --grpc-port "$GRPC_PORT" \
   --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")

@@ -32,9 +32,7 @@ if [[ "${1:-}" != "--no-build" ]]; then
 fi
 javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classes" bench/BareServer.java
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 
 # The gateway as shipped: JSON logs and access lines on (written to a file), metrics, bulkheads.
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --grpc-port 0 --plugins-dir "$PLUGINS" \
@@ -66,8 +64,6 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run TARGET CLASSIFIER CONCURRENCY SECONDS -> "req/s p50_ms p99_ms cpu_us_per_req non2xx"
 run() {

@@ -49,9 +49,7 @@ classifiers:
     default_version: "$shipped"
 YAML
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --config "$out/gateway.yaml" --port "$GATEWAY_PORT" \
   --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 pids+=("$!")

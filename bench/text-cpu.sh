@@ -41,13 +41,7 @@ rm -f "$out/plugins/"*.jar
 cp "$jar" "$out/plugins/"
 javac -proc:none -cp "$runtime" -d "$out/classes" bench/TextCpu.java
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-}
-trap cleanup EXIT
-ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+. bench/lib.sh
 
 java -jar "$runtime" serve --port "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
