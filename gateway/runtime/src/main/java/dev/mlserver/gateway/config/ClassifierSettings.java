@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.config;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -170,9 +172,5 @@ public record ClassifierSettings(String name, Routing routing, ObjectNode limits
                 s.integer("max_queue", Shadow.DEFAULT_MAX_QUEUE));
         s.rejectUnknown();
         return shadow;
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
@@ -117,9 +119,5 @@ final class AccessLog implements Handler<RoutingContext> {
     /** Health probes and the console's own polling: many a minute, none worth a line unless asked for. */
     static boolean probe(String path) {
         return path.startsWith("/health/") || path.equals("/status");
-    }
-
-    private static String clip(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max) + "...";
     }
 }

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -131,10 +133,6 @@ final class ClassifierRoutes implements RouteGroup {
     static String notReadyReason(LoadedClassifier c) {
         return "all " + c.bulkhead().limits().maxConcurrentPredictions() + " prediction slot(s) are held by predictions that overran "
                 + c.bulkhead().limits().timeoutMs() + " ms and have not returned";
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
     private static final class Handlers {

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.gateway.ErrorCode;
@@ -208,9 +210,5 @@ final class DevRoutes implements RouteGroup {
     private static double round(double value, int digits) {
         double scale = Math.pow(10, digits);
         return Math.round(value * scale) / scale;
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

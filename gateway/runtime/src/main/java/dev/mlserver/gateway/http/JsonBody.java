@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import io.vertx.core.http.HttpHeaders;
@@ -37,10 +39,6 @@ final class JsonBody implements BodyHandler {
     static boolean isJson(String contentType) {
         String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -161,9 +163,5 @@ final class TokenGuard {
             }
         }
         return found;
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.http;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -191,9 +193,5 @@ final class VersionAdmin implements RouteGroup {
         return out;
     }
 
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.plugin;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -423,9 +425,5 @@ public final class PluginLoader {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

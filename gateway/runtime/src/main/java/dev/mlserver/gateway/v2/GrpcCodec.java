@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.mlserver.api.Prediction;
@@ -42,7 +44,7 @@ final class GrpcCodec {
         for (int i = 0; i < message.getInputsCount(); i++) {
             ModelInferRequest.InferInputTensor input = message.getInputs(i);
             if (raw && input.hasContents()) {
-                throw Inference.invalid("input '" + Inference.clip(input.getName())
+                throw Inference.invalid("input '" + clip(input.getName())
                         + "' has contents while raw_input_contents are used");
             }
             tensors.add(raw ? rawTensor(input, message.getRawInputContents(i)) : typedTensor(input));
@@ -54,7 +56,7 @@ final class GrpcCodec {
 
     private static Datatype datatype(ModelInferRequest.InferInputTensor input) {
         return Datatype.parse(input.getDatatype()).orElseThrow(() -> Inference.invalid("input '"
-                + Inference.clip(input.getName()) + "': datatype '" + Inference.clip(input.getDatatype())
+                + clip(input.getName()) + "': datatype '" + clip(input.getDatatype())
                 + "' is not one of " + Arrays.toString(Datatype.values())));
     }
 
@@ -84,7 +86,7 @@ final class GrpcCodec {
             case BYTES -> c.getBytesContentsCount();
         };
         if (filled > 1 || (filled == 1 && own == 0)) {
-            throw Inference.invalid("input '" + Inference.clip(input.getName()) + "' is " + datatype
+            throw Inference.invalid("input '" + clip(input.getName()) + "' is " + datatype
                     + " but its contents are in another type's field");
         }
         double[] numbers = new double[datatype == Datatype.BYTES ? 0 : own];
@@ -141,7 +143,7 @@ final class GrpcCodec {
     }
 
     private static RuntimeException rawSize(ModelInferRequest.InferInputTensor input, int size) {
-        return Inference.invalid("input '" + Inference.clip(input.getName()) + "': " + size
+        return Inference.invalid("input '" + clip(input.getName()) + "': " + size
                 + " raw bytes do not hold the " + input.getDatatype() + " elements of shape " + Shapes.text(shapeOf(input)));
     }
 
@@ -151,7 +153,7 @@ final class GrpcCodec {
 
     private static double finite(double value, String name, int index) {
         if (!Double.isFinite(value)) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "': element " + index + " is not a finite number");
+            throw Inference.invalid("input '" + clip(name) + "': element " + index + " is not a finite number");
         }
         return value;
     }

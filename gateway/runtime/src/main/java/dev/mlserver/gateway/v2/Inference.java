@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,9 +141,5 @@ public final class Inference {
 
     static GatewayException invalid(String message) {
         return new GatewayException(ErrorCode.INVALID_INPUT, message);
-    }
-
-    static String clip(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 }

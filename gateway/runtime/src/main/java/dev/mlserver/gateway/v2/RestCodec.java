@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -76,7 +78,7 @@ final class RestCodec {
                 if (!output.isObject() || name == null || !name.isTextual()) {
                     throw Inference.invalid("each requested output is {\"name\": \"...\"}");
                 }
-                parameters(output.get("parameters"), "output '" + Inference.clip(name.textValue()) + "'");
+                parameters(output.get("parameters"), "output '" + clip(name.textValue()) + "'");
                 outputs.add(name.textValue());
             }
         }
@@ -121,16 +123,16 @@ final class RestCodec {
         String name = nameNode.textValue();
         JsonNode typeNode = input.get("datatype");
         if (typeNode == null || !typeNode.isTextual()) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'datatype'");
+            throw Inference.invalid("input '" + clip(name) + "' has no 'datatype'");
         }
         Datatype datatype = Datatype.parse(typeNode.textValue()).orElseThrow(() -> Inference.invalid("input '"
-                + Inference.clip(name) + "': datatype '" + Inference.clip(typeNode.textValue())
+                + clip(name) + "': datatype '" + clip(typeNode.textValue())
                 + "' is not one of " + Arrays.toString(Datatype.values())));
         long[] shape = shape(input.get("shape"), name);
-        parameters(input.get("parameters"), "input '" + Inference.clip(name) + "'");
+        parameters(input.get("parameters"), "input '" + clip(name) + "'");
         JsonNode data = input.get("data");
         if (data == null || !data.isArray()) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'data' list");
+            throw Inference.invalid("input '" + clip(name) + "' has no 'data' list");
         }
         long expected = Tensor.elementCount(name, shape);
         Elements elements = new Elements(datatype, name, (int) Math.min(expected, 1 << 16));
@@ -140,17 +142,17 @@ final class RestCodec {
 
     private static long[] shape(JsonNode node, String name) {
         if (node == null || !node.isArray()) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "' has no 'shape' list");
+            throw Inference.invalid("input '" + clip(name) + "' has no 'shape' list");
         }
         if (node.size() > Tensor.MAX_RANK) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "': a shape has 1 to " + Tensor.MAX_RANK
+            throw Inference.invalid("input '" + clip(name) + "': a shape has 1 to " + Tensor.MAX_RANK
                     + " dimensions, got " + node.size());
         }
         long[] shape = new long[node.size()];
         for (int i = 0; i < shape.length; i++) {
             JsonNode dim = node.get(i);
             if (!dim.isIntegralNumber() || !dim.canConvertToLong()) {
-                throw Inference.invalid("input '" + Inference.clip(name) + "': shape dimensions are whole numbers");
+                throw Inference.invalid("input '" + clip(name) + "': shape dimensions are whole numbers");
             }
             shape[i] = dim.longValue();
         }
@@ -212,7 +214,7 @@ final class RestCodec {
         }
 
         private GatewayException notAsShape(long[] shape, String what) {
-            return Inference.invalid("input '" + Inference.clip(name) + "': data nested against shape " + Shapes.text(shape)
+            return Inference.invalid("input '" + clip(name) + "': data nested against shape " + Shapes.text(shape)
                     + " has " + what);
         }
 
@@ -264,8 +266,8 @@ final class RestCodec {
         }
 
         private GatewayException wrongType(JsonNode element) {
-            return Inference.invalid("input '" + Inference.clip(name) + "': element " + (count + bytes.size()) + " ("
-                    + Inference.clip(element.toString()) + ") is not a " + datatype + " value");
+            return Inference.invalid("input '" + clip(name) + "': element " + (count + bytes.size()) + " ("
+                    + clip(element.toString()) + ") is not a " + datatype + " value");
         }
 
         /** A JSON string's UTF-8 bytes; a lone surrogate (escaped in the JSON) is not text. */
@@ -275,7 +277,7 @@ final class RestCodec {
                 if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                     i++;
                 } else if (Character.isSurrogate(c)) {
-                    throw Inference.invalid("input '" + Inference.clip(name) + "': element " + bytes.size()
+                    throw Inference.invalid("input '" + clip(name) + "': element " + bytes.size()
                             + " is not valid UTF-8 text (a lone surrogate)");
                 }
             }

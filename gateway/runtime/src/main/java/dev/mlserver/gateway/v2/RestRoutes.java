@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
@@ -72,9 +74,9 @@ public final class RestRoutes {
         }
         Handler<RoutingContext> unmatched = ctx -> ctx.fail(KNOWN.matcher(ctx.normalizedPath()).matches()
                 ? new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
-                        + " is not allowed on " + Inference.clip(ctx.normalizedPath()))
+                        + " is not allowed on " + clip(ctx.normalizedPath()))
                 : new GatewayException(ErrorCode.NOT_FOUND, "no Open Inference Protocol route "
-                        + Inference.clip(ctx.normalizedPath())));
+                        + clip(ctx.normalizedPath())));
         router.route("/v2").handler(unmatched);
         router.route("/v2/*").handler(unmatched);
     }
@@ -152,7 +154,7 @@ public final class RestRoutes {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
         if (type != null && !isJson(type)) {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "Content-Type " + Inference.clip(type) + " is not JSON; send Content-Type: application/json"));
+                    "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
             return;
         }
         ctx.next();

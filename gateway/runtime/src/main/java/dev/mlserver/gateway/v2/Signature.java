@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -163,7 +165,7 @@ final class Signature {
         for (Tensor t : tensors) {
             Integer i = featureIndex.get(t.name());
             if (i == null) {
-                throw Inference.invalid("unknown input '" + Inference.clip(t.name()) + "'; this model takes " + describeInputs());
+                throw Inference.invalid("unknown input '" + clip(t.name()) + "'; this model takes " + describeInputs());
             }
             if (byFeature[i] != null) {
                 throw Inference.invalid("input '" + t.name() + "' is given twice");
@@ -204,7 +206,7 @@ final class Signature {
         long[] shape = t.shape();
         boolean oneRow = shape.length == 1 && shape[0] == width;
         if (!oneRow && (shape.length != 2 || shape[1] != width)) {
-            throw Inference.invalid("input '" + Inference.clip(t.name()) + "' must have shape [-1, " + width + "] ("
+            throw Inference.invalid("input '" + clip(t.name()) + "' must have shape [-1, " + width + "] ("
                     + width + " features: " + features + "), got " + Shapes.text(shape));
         }
         int rows = oneRow ? 1 : (int) Math.min(shape[0], Integer.MAX_VALUE);
@@ -223,7 +225,7 @@ final class Signature {
 
     private static void numeric(Tensor t) {
         if (!t.datatype().numeric()) {
-            throw Inference.invalid("input '" + Inference.clip(t.name()) + "' must be FP32, FP64, INT32 or INT64, got "
+            throw Inference.invalid("input '" + clip(t.name()) + "' must be FP32, FP64, INT32 or INT64, got "
                     + t.datatype());
         }
     }
@@ -243,7 +245,7 @@ final class Signature {
             try {
                 instances.add(Json.MAPPER.readTree(text));
             } catch (JacksonException e) {
-                throw Inference.invalid("element " + i + " of '" + Inference.clip(t.name()) + "' is not JSON: "
+                throw Inference.invalid("element " + i + " of '" + clip(t.name()) + "' is not JSON: "
                         + e.getOriginalMessage());
             }
             i++;
@@ -253,11 +255,11 @@ final class Signature {
 
     private List<String> strings(Tensor t, int maxBatch) {
         if (t.datatype() != Datatype.BYTES) {
-            throw Inference.invalid("input '" + Inference.clip(t.name()) + "' must be BYTES, got " + t.datatype());
+            throw Inference.invalid("input '" + clip(t.name()) + "' must be BYTES, got " + t.datatype());
         }
         long[] shape = t.shape();
         if (!(shape.length == 1 || (shape.length == 2 && shape[1] == 1))) {
-            throw Inference.invalid("input '" + Inference.clip(t.name()) + "' must have shape [-1], got " + Shapes.text(shape));
+            throw Inference.invalid("input '" + clip(t.name()) + "' must have shape [-1], got " + Shapes.text(shape));
         }
         batch(t.bytes().size(), maxBatch);
         List<String> out = new ArrayList<>(t.bytes().size());
@@ -281,7 +283,7 @@ final class Signature {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw Inference.invalid("element " + index + " of '" + Inference.clip(tensor) + "' is not valid UTF-8");
+            throw Inference.invalid("element " + index + " of '" + clip(tensor) + "' is not valid UTF-8");
         }
     }
 }

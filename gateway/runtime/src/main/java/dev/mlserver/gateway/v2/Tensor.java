@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -18,7 +20,7 @@ record Tensor(String name, Datatype datatype, long[] shape, double[] numbers, Li
         int count = datatype == Datatype.BYTES ? bytes.size() : numbers.length;
         long expected = elementCount(name, shape);
         if (expected != count) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "': shape " + Shapes.text(shape) + " holds "
+            throw Inference.invalid("input '" + clip(name) + "': shape " + Shapes.text(shape) + " holds "
                     + expected + " elements but " + count + " were given");
         }
     }
@@ -26,19 +28,19 @@ record Tensor(String name, Datatype datatype, long[] shape, double[] numbers, Li
     /** The elements {@code shape} holds; refuses negative dimensions, too many dimensions and overflow. */
     static long elementCount(String name, long[] shape) {
         if (shape.length == 0 || shape.length > MAX_RANK) {
-            throw Inference.invalid("input '" + Inference.clip(name) + "': a shape has 1 to " + MAX_RANK
+            throw Inference.invalid("input '" + clip(name) + "': a shape has 1 to " + MAX_RANK
                     + " dimensions, got " + shape.length);
         }
         long count = 1;
         for (long dim : shape) {
             if (dim < 0) {
-                throw Inference.invalid("input '" + Inference.clip(name) + "': shape " + Shapes.text(shape)
+                throw Inference.invalid("input '" + clip(name) + "': shape " + Shapes.text(shape)
                         + " has a negative dimension");
             }
             try {
                 count = Math.multiplyExact(count, dim);
             } catch (ArithmeticException e) {
-                throw Inference.invalid("input '" + Inference.clip(name) + "': shape " + Shapes.text(shape)
+                throw Inference.invalid("input '" + clip(name) + "': shape " + Shapes.text(shape)
                         + " is too large");
             }
         }
