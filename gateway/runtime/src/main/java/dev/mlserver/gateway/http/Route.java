@@ -80,6 +80,29 @@ public record Route(String name, HttpMethod method, String path, Access access, 
         return access == Access.CLASSIFIER;
     }
 
+    /**
+     * Whether the router tries this route ahead of the other groups' routes: a classifier's
+     * {@code POST} routes, the predictions that make up nearly all of the traffic.
+     */
+    public boolean matchedEarly() {
+        return classifierScoped() && method == HttpMethod.POST;
+    }
+
+    /** Whether some path matches both routes' paths: as many segments, and no two literal ones that differ. */
+    boolean overlaps(Route other) {
+        String[] mine = path.split("/", -1);
+        String[] theirs = other.path.split("/", -1);
+        if (mine.length != theirs.length) {
+            return false;
+        }
+        for (int i = 0; i < mine.length; i++) {
+            if (!mine[i].startsWith(":") && !theirs[i].startsWith(":") && !mine[i].equals(theirs[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The first path segment when it is literal: a name no classifier may take. */
     public Optional<String> reservedSegment() {
         String first = path.equals("/") ? "" : path.substring(1).split("/", 2)[0];

@@ -29,6 +29,10 @@ import java.util.stream.Collectors;
  * <p>Routes come in {@link RouteGroup}s, matched in the order of {@link #GROUPS}, each group's
  * routes in the order it lists them. Literal paths come before the {@code /:classifier...}
  * patterns that would also match them ({@code /health/ready} before {@code /:classifier/ready}).
+ * One exception: the prediction routes (a classifier's {@code POST} routes) are mounted ahead of
+ * the other groups, since they take nearly all the traffic and Vert.x Web tries a request against
+ * the routes one by one. {@link #create} refuses a table where one of them would then shadow a
+ * route it was moved past (the same method and a path both could match).
  *
  * <p>What the router does with a request, in order:
  * <ol>
@@ -86,11 +90,20 @@ public final class RouteTable {
         return new RouteTable(config, routes);
     }
 
-    private static void check(List<Route> routes) {
+    static void check(List<Route> routes) {
         Set<String> names = new HashSet<>();
         Set<String> endpoints = new HashSet<>();
         Map<String, Access> accessByPath = new HashMap<>();
-        for (Route route : routes) {
+        for (int i = 0; i < routes.size(); i++) {
+            Route route = routes.get(i);
+            if (route.matchedEarly()) {
+                for (Route passed : routes.subList(0, i)) {
+                    if (!passed.matchedEarly() && passed.method() == route.method() && passed.overlaps(route)) {
+                        throw new IllegalStateException("route " + route.name() + " is matched early and would take "
+                                + route.method() + " " + passed.path() + " from route " + passed.name());
+                    }
+                }
+            }
             if (!names.add(route.name())) {
                 throw new IllegalStateException("two routes are named " + route.name());
             }
@@ -152,8 +165,14 @@ public final class RouteTable {
         TokenGuard guard = TokenGuard.create(config, services.metrics().registry());
         Map<String, List<Handler<RoutingContext>>> handlers = bind(services);
         for (Route route : routes) {
-            io.vertx.ext.web.Route mounted = router.route(route.method(), route.path()).handler(new Enter(route, guard));
-            handlers.get(route.name()).forEach(mounted::handler);
+            if (route.matchedEarly()) {
+                mount(router, route, guard, handlers);
+            }
+        }
+        for (Route route : routes) {
+            if (!route.matchedEarly()) {
+                mount(router, route, guard, handlers);
+            }
         }
         Map<String, List<Route>> byPath = new LinkedHashMap<>();
         routes.forEach(r -> byPath.computeIfAbsent(r.path(), p -> new ArrayList<>()).add(r));
@@ -163,6 +182,11 @@ public final class RouteTable {
             router.errorHandler(status, errors);
         }
         return router;
+    }
+
+    private static void mount(Router router, Route route, TokenGuard guard, Map<String, List<Handler<RoutingContext>>> handlers) {
+        io.vertx.ext.web.Route mounted = router.route(route.method(), route.path()).handler(new Enter(route, guard));
+        handlers.get(route.name()).forEach(mounted::handler);
     }
 
     private Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
