@@ -6,15 +6,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.List;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -122,23 +124,45 @@ final class Http1Guard extends ChannelDuplexHandler implements ConnectionGuard.T
         ctx.fireChannelRead(request);
     }
 
-    /** What HTTP/1.1 (RFC 9110, 9112) says a server must or may refuse, and the gateway does. */
+    /**
+     * What HTTP/1.1 (RFC 9110, 9112) says a server must or may refuse, and the gateway does. One
+     * pass over the headers, with no list made: this runs for every request.
+     */
     private static Rejection refusal(HttpRequest request) {
         HttpVersion version = request.protocolVersion();
         if (!HttpVersion.HTTP_1_1.equals(version) && !HttpVersion.HTTP_1_0.equals(version)) {
             return Rejection.HTTP_VERSION;
         }
-        HttpHeaders headers = request.headers();
-        if (headers.getAll(HttpHeaderNames.HOST).size() > 1) {
+        int hosts = 0;
+        int codings = 0;
+        int expectations = 0;
+        boolean length = false;
+        CharSequence coding = null;
+        CharSequence expectation = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            CharSequence name = header.getKey();
+            if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST)) {
+                hosts++;
+            } else if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING)) {
+                codings++;
+                coding = header.getValue();
+            } else if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONTENT_LENGTH)) {
+                length = true;
+            } else if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.EXPECT)) {
+                expectations++;
+                expectation = header.getValue();
+            }
+        }
+        if (hosts > 1) {
             return Rejection.DUPLICATE_HOST;
         }
-        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty() && (codings.size() > 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")
-                || headers.contains(HttpHeaderNames.CONTENT_LENGTH) || HttpVersion.HTTP_1_0.equals(version))) {
+        if (codings > 0 && (codings > 1 || !AsciiString.contentEqualsIgnoreCase(AsciiString.trim(coding), HttpHeaderValues.CHUNKED)
+                || length || HttpVersion.HTTP_1_0.equals(version))) {
             return Rejection.TRANSFER_ENCODING;
         }
-        List<String> expect = headers.getAll(HttpHeaderNames.EXPECT);
-        if (!expect.isEmpty() && (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue"))) {
+        if (expectations > 0 && (expectations > 1
+                || !AsciiString.contentEqualsIgnoreCase(AsciiString.trim(expectation), HttpHeaderValues.CONTINUE))) {
             return Rejection.EXPECTATION;
         }
         return null;
