@@ -17,7 +17,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class RestRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(RestRoutes.class);
     private static final String HELD = "mlserver.v2.classifier";
-    /** Paths of this protocol: a request for one of them with another method is a 405, any other a 404. */
-    private static final Pattern KNOWN = Pattern.compile(
-            "/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/versions/[^/]+)?(/ready|/infer)?");
+    /** The path of each route as a pattern: a request for one of them with another method is a 405, any other a 404. */
+    private static final Map<ProtocolRoute, Pattern> PATHS = paths();
 
     private final Inference inference;
     private final ProtocolGate gate;
@@ -72,13 +74,33 @@ public final class RestRoutes {
                 }
             }
         }
-        Handler<RoutingContext> unmatched = ctx -> ctx.fail(KNOWN.matcher(ctx.normalizedPath()).matches()
-                ? new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
-                        + " is not allowed on " + clip(ctx.normalizedPath()))
-                : new GatewayException(ErrorCode.NOT_FOUND, "no Open Inference Protocol route "
+        Handler<RoutingContext> unmatched = ctx -> {
+            String allow = allowed(ctx.normalizedPath());
+            if (allow.isEmpty()) {
+                ctx.fail(new GatewayException(ErrorCode.NOT_FOUND, "no Open Inference Protocol route "
                         + clip(ctx.normalizedPath())));
+                return;
+            }
+            ctx.response().putHeader(HttpHeaders.ALLOW, allow);
+            ctx.fail(new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
+                    + " is not allowed on " + clip(ctx.normalizedPath()) + "; it answers " + allow));
+        };
         router.route("/v2").handler(unmatched);
         router.route("/v2/*").handler(unmatched);
+    }
+
+    private static Map<ProtocolRoute, Pattern> paths() {
+        Map<ProtocolRoute, Pattern> paths = new EnumMap<>(ProtocolRoute.class);
+        for (ProtocolRoute route : ProtocolRoute.values()) {
+            paths.put(route, Pattern.compile(route.path().replaceAll(":[a-z]+", "[^/]+")));
+        }
+        return paths;
+    }
+
+    /** The methods the protocol answers on {@code path}, as an {@code Allow} header; empty for a path it does not have. */
+    static String allowed(String path) {
+        return PATHS.entrySet().stream().filter(e -> e.getValue().matcher(path).matches())
+                .map(e -> e.getKey().method().name()).distinct().collect(Collectors.joining(", "));
     }
 
     private Handler<RoutingContext> gate(ProtocolRoute route) {

@@ -272,8 +272,15 @@ class RestProtocolTest {
     void unknownV2PathIs404AndWrongMethodIs405() {
         error(gateway.get("/v2/models"), 404);
         error(gateway.get("/v2/nothing/here"), 404);
-        error(gateway.post("/v2/health/live", "{}"), 405);
-        error(gateway.get("/v2/models/iris/infer"), 405);
+        HttpResponse<String> live = gateway.post("/v2/health/live", "{}");
+        error(live, 405);
+        assertThat(live.headers().firstValue("Allow")).hasValue("GET");
+        HttpResponse<String> infer = gateway.get("/v2/models/iris/infer");
+        assertThat(error(infer, 405)).contains("it answers POST");
+        assertThat(infer.headers().firstValue("Allow")).hasValue("POST");
+        HttpResponse<String> model = gateway.post("/v2/models/iris", "{}");
+        error(model, 405);
+        assertThat(model.headers().firstValue("Allow")).hasValue("GET");
     }
 
     @Test
