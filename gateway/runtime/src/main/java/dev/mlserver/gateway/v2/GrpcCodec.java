@@ -96,8 +96,8 @@ final class GrpcCodec {
                 case BOOL -> numbers[i] = c.getBoolContents(i) ? 1 : 0;
                 case INT32 -> numbers[i] = c.getIntContents(i);
                 case INT64 -> numbers[i] = c.getInt64Contents(i);
-                case FP32 -> numbers[i] = finite(c.getFp32Contents(i), input.getName(), i);
-                case FP64 -> numbers[i] = finite(c.getFp64Contents(i), input.getName(), i);
+                case FP32 -> numbers[i] = Tensor.finite(c.getFp32Contents(i), input.getName(), i);
+                case FP64 -> numbers[i] = Tensor.finite(c.getFp64Contents(i), input.getName(), i);
                 case BYTES -> bytes.add(c.getBytesContents(i).toByteArray());
             }
         }
@@ -105,57 +105,8 @@ final class GrpcCodec {
     }
 
     private static Tensor rawTensor(ModelInferRequest.InferInputTensor input, ByteString raw) {
-        Datatype datatype = datatype(input);
-        long[] shape = shape(input);
-        long count = Tensor.elementCount(input.getName(), shape);
-        ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        if (datatype == Datatype.BYTES) {
-            List<byte[]> elements = new ArrayList<>();
-            while (in.hasRemaining()) {
-                if (in.remaining() < 4 || elements.size() >= count) {
-                    throw rawSize(input, raw.size());
-                }
-                int length = in.getInt();
-                if (length < 0 || length > in.remaining()) {
-                    throw rawSize(input, raw.size());
-                }
-                byte[] element = new byte[length];
-                in.get(element);
-                elements.add(element);
-            }
-            return new Tensor(input.getName(), datatype, shape, new double[0], elements);
-        }
-        // count fits a long; the byte size may not, and then no message holds it
-        if (count > Integer.MAX_VALUE / datatype.size() || raw.size() != count * datatype.size()) {
-            throw rawSize(input, raw.size());
-        }
-        double[] numbers = new double[(int) count];
-        for (int i = 0; i < numbers.length; i++) {
-            numbers[i] = switch (datatype) {
-                case BOOL -> in.get() != 0 ? 1 : 0;
-                case INT32 -> in.getInt();
-                case INT64 -> in.getLong();
-                case FP32 -> finite(in.getFloat(), input.getName(), i);
-                default -> finite(in.getDouble(), input.getName(), i);
-            };
-        }
-        return new Tensor(input.getName(), datatype, shape, numbers, List.of());
-    }
-
-    private static RuntimeException rawSize(ModelInferRequest.InferInputTensor input, int size) {
-        return Inference.invalid("input '" + clip(input.getName()) + "': " + size
-                + " raw bytes do not hold the " + input.getDatatype() + " elements of shape " + Shapes.text(shapeOf(input)));
-    }
-
-    private static long[] shapeOf(ModelInferRequest.InferInputTensor input) {
-        return input.getShapeList().stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static double finite(double value, String name, int index) {
-        if (!Double.isFinite(value)) {
-            throw Inference.invalid("input '" + clip(name) + "': element " + index + " is not a finite number");
-        }
-        return value;
+        return Tensor.fromRaw(input.getName(), datatype(input), shape(input),
+                raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
     }
 
     static ModelMetadataResponse metadata(Model model, List<String> versions) {

@@ -22,8 +22,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The REST form of the protocol: request bodies to {@link InferRequest}s, answers to JSON bytes. */
 final class RestCodec {
@@ -31,15 +33,49 @@ final class RestCodec {
 
     private RestCodec() {}
 
-    static InferRequest request(Buffer body) {
+    /** The header of the binary tensor data extension: how many bytes of the body are JSON. */
+    static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+
+    /**
+     * A REST inference request: the protocol's request, and which of its outputs go back as binary
+     * data (the binary tensor data extension: an output's {@code binary_data} parameter, else the
+     * request's {@code binary_data_output}).
+     */
+    record Request(InferRequest request, Set<String> binary, Set<String> json, boolean binaryByDefault) {
+        boolean binary(String output) {
+            return binary.contains(output) || (binaryByDefault && !json.contains(output));
+        }
+    }
+
+    /**
+     * Reads a request body: JSON, or with {@code headerLength} (the {@value #HEADER_LENGTH}
+     * header) that many bytes of JSON followed by the binary data of the inputs that give a
+     * {@code binary_data_size}, in their order.
+     */
+    static Request request(Buffer body, String headerLength) {
         if (body == null || body.length() == 0) {
             throw new GatewayException(ErrorCode.INVALID_JSON, "the request body is empty; send {\"inputs\": [...]}");
         }
         byte[] bytes = body.getBytes();
-        requireUtf8(bytes);
+        int jsonLength = bytes.length;
+        ByteBuffer binary = null;
+        if (headerLength != null) {
+            long n;
+            try {
+                n = Long.parseLong(headerLength.trim());
+            } catch (NumberFormatException e) {
+                throw Inference.invalid(HEADER_LENGTH + " must be a whole number of bytes, got '" + clip(headerLength) + "'");
+            }
+            if (n < 0 || n > bytes.length) {
+                throw Inference.invalid(HEADER_LENGTH + " says " + n + " bytes of JSON, but the body has " + bytes.length);
+            }
+            jsonLength = (int) n;
+            binary = ByteBuffer.wrap(bytes, jsonLength, bytes.length - jsonLength).slice();
+        }
+        requireUtf8(bytes, jsonLength);
         JsonNode root;
         try {
-            root = TREE.readTree(bytes);
+            root = TREE.readTree(bytes, 0, jsonLength);
         } catch (StreamConstraintsException e) {
             throw new GatewayException(ErrorCode.INVALID_JSON, "the JSON body exceeds a limit: " + e.getOriginalMessage());
         } catch (JacksonException e) {
@@ -59,14 +95,21 @@ final class RestCodec {
             id = idNode.textValue();
         }
         parameters(root.get("parameters"), "the request");
+        boolean binaryByDefault = flag(root.get("parameters"), "binary_data_output", "the request");
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw Inference.invalid("'inputs' must be a non-empty list of tensors");
         }
         List<Tensor> tensors = new ArrayList<>(inputs.size());
         for (JsonNode input : inputs) {
-            tensors.add(tensor(input));
+            tensors.add(tensor(input, binary));
         }
+        if (binary != null && binary.hasRemaining()) {
+            throw Inference.invalid(binary.remaining() + " bytes after the JSON belong to no input: each input sent as "
+                    + "binary data gives its size in its binary_data_size parameter");
+        }
+        Set<String> binaryOutputs = new HashSet<>();
+        Set<String> jsonOutputs = new HashSet<>();
         List<String> outputs = new ArrayList<>();
         JsonNode requested = root.get("outputs");
         if (requested != null && !requested.isNull()) {
@@ -78,11 +121,28 @@ final class RestCodec {
                 if (!output.isObject() || name == null || !name.isTextual()) {
                     throw Inference.invalid("each requested output is {\"name\": \"...\"}");
                 }
-                parameters(output.get("parameters"), "output '" + clip(name.textValue()) + "'");
+                String where = "output '" + clip(name.textValue()) + "'";
+                parameters(output.get("parameters"), where);
+                JsonNode asBinary = output.path("parameters").get("binary_data");
+                if (asBinary != null && !asBinary.isNull()) {
+                    (flag(output.get("parameters"), "binary_data", where) ? binaryOutputs : jsonOutputs).add(name.textValue());
+                }
                 outputs.add(name.textValue());
             }
         }
-        return new InferRequest(id, tensors, outputs);
+        return new Request(new InferRequest(id, tensors, outputs), binaryOutputs, jsonOutputs, binaryByDefault);
+    }
+
+    /** A boolean parameter; false when absent. */
+    private static boolean flag(JsonNode parameters, String name, String where) {
+        JsonNode value = parameters == null ? null : parameters.get(name);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw Inference.invalid("parameter '" + name + "' of " + where + " must be true or false");
+        }
+        return value.booleanValue();
     }
 
     /**
@@ -90,14 +150,14 @@ final class RestCodec {
      * {@code C0 AF} through, which would reach a classifier as other text). ASCII is checked
      * byte by byte; only a body with other bytes is decoded.
      */
-    private static void requireUtf8(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b < 0) {
+    private static void requireUtf8(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
                 try {
                     StandardCharsets.UTF_8.newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(bytes));
+                            .decode(ByteBuffer.wrap(bytes, 0, length));
                 } catch (CharacterCodingException e) {
                     throw new GatewayException(ErrorCode.INVALID_JSON, "the body is not valid UTF-8; JSON text is UTF-8");
                 }
@@ -112,7 +172,7 @@ final class RestCodec {
         }
     }
 
-    private static Tensor tensor(JsonNode input) {
+    private static Tensor tensor(JsonNode input, ByteBuffer binary) {
         if (!input.isObject()) {
             throw Inference.invalid("each input is an object with name, shape, datatype and data");
         }
@@ -130,6 +190,10 @@ final class RestCodec {
                 + "' is not one of " + Arrays.toString(Datatype.values())));
         long[] shape = shape(input.get("shape"), name);
         parameters(input.get("parameters"), "input '" + clip(name) + "'");
+        JsonNode size = input.path("parameters").get("binary_data_size");
+        if (size != null && !size.isNull()) {
+            return binaryTensor(input, name, datatype, shape, size, binary);
+        }
         JsonNode data = input.get("data");
         if (data == null || !data.isArray()) {
             throw Inference.invalid("input '" + clip(name) + "' has no 'data' list");
@@ -138,6 +202,29 @@ final class RestCodec {
         Elements elements = new Elements(datatype, name, (int) Math.min(expected, 1 << 16));
         elements.read(data, shape);
         return elements.tensor(shape);
+    }
+
+    /** An input whose elements follow the JSON (the binary tensor data extension): the next {@code size} bytes. */
+    private static Tensor binaryTensor(JsonNode input, String name, Datatype datatype, long[] shape, JsonNode size,
+                                       ByteBuffer binary) {
+        if (!size.isIntegralNumber() || !size.canConvertToLong() || size.longValue() < 0) {
+            throw Inference.invalid("input '" + clip(name) + "': binary_data_size must be a whole number of bytes");
+        }
+        if (binary == null) {
+            throw Inference.invalid("input '" + clip(name) + "' gives a binary_data_size, but the request has no "
+                    + HEADER_LENGTH + " header: send the JSON's length in bytes in it, and the binary data after the JSON");
+        }
+        if (input.has("data")) {
+            throw Inference.invalid("input '" + clip(name) + "' has both 'data' and a binary_data_size; send one of them");
+        }
+        if (size.longValue() > binary.remaining()) {
+            throw Inference.invalid("input '" + clip(name) + "': binary_data_size " + size.longValue() + " is more than the "
+                    + binary.remaining() + " bytes of binary data left");
+        }
+        int length = (int) size.longValue();
+        ByteBuffer elements = binary.slice().limit(length);
+        binary.position(binary.position() + length);
+        return Tensor.fromRaw(name, datatype, shape, elements);
     }
 
     private static long[] shape(JsonNode node, String name) {
@@ -323,11 +410,18 @@ final class RestCodec {
         g.writeEndArray();
     }
 
-    /** The inference response. */
-    static Buffer response(InferResult result) {
+    /**
+     * An inference answer: its body, and when some outputs are binary data, how many of its bytes
+     * are JSON (the {@value #HEADER_LENGTH} header); -1 for a body that is all JSON.
+     */
+    record Answer(Buffer body, int jsonLength) {}
+
+    /** The inference response; the outputs {@code asked} wants as binary data follow the JSON. */
+    static Answer response(InferResult result, Request asked) {
         Model model = result.model();
         List<Prediction> predictions = result.predictions();
-        return write(g -> {
+        ByteArrayBuilder binary = new ByteArrayBuilder(0);
+        Buffer json = write(g -> {
             g.writeStartObject();
             g.writeStringField("model_name", model.name());
             g.writeStringField("model_version", model.version());
@@ -344,37 +438,63 @@ final class RestCodec {
             g.writeEndObject();
             g.writeArrayFieldStart("outputs");
             for (String output : result.outputs()) {
+                boolean label = output.equals(Signature.LABEL);
+                int classes = model.signature().labels().size();
                 g.writeStartObject();
                 g.writeStringField("name", output);
-                if (output.equals(Signature.LABEL)) {
-                    g.writeStringField("datatype", "BYTES");
-                    g.writeArrayFieldStart("shape");
-                    g.writeNumber(predictions.size());
-                    g.writeEndArray();
-                    g.writeArrayFieldStart("data");
-                    for (Prediction p : predictions) {
-                        g.writeString(p.label());
-                    }
-                } else {
-                    int classes = model.signature().labels().size();
-                    g.writeStringField("datatype", "FP32");
-                    g.writeArrayFieldStart("shape");
-                    g.writeNumber(predictions.size());
+                g.writeStringField("datatype", label ? "BYTES" : "FP32");
+                g.writeArrayFieldStart("shape");
+                g.writeNumber(predictions.size());
+                if (!label) {
                     g.writeNumber(classes);
-                    g.writeEndArray();
-                    g.writeArrayFieldStart("data");
-                    for (Prediction p : predictions) {
-                        for (float v : Outputs.probabilities(model, p)) {
-                            g.writeNumber(v);
-                        }
-                    }
                 }
                 g.writeEndArray();
+                if (asked != null && asked.binary(output)) {
+                    int before = binary.size();
+                    for (Prediction p : predictions) {
+                        if (label) {
+                            byte[] text = p.label().getBytes(StandardCharsets.UTF_8);
+                            littleEndian(binary, text.length);
+                            binary.write(text);
+                        } else {
+                            for (float v : Outputs.probabilities(model, p)) {
+                                littleEndian(binary, Float.floatToRawIntBits(v));
+                            }
+                        }
+                    }
+                    g.writeObjectFieldStart("parameters");
+                    g.writeNumberField("binary_data_size", binary.size() - before);
+                    g.writeEndObject();
+                } else {
+                    g.writeArrayFieldStart("data");
+                    for (Prediction p : predictions) {
+                        if (label) {
+                            g.writeString(p.label());
+                        } else {
+                            for (float v : Outputs.probabilities(model, p)) {
+                                g.writeNumber(v);
+                            }
+                        }
+                    }
+                    g.writeEndArray();
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();
             g.writeEndObject();
         });
+        if (binary.size() == 0 && (asked == null || result.outputs().stream().noneMatch(asked::binary))) {
+            return new Answer(json, -1);
+        }
+        return new Answer(Buffer.buffer(json.length() + binary.size()).appendBuffer(json).appendBytes(binary.toByteArray()),
+                json.length());
+    }
+
+    private static void littleEndian(ByteArrayBuilder out, int value) {
+        out.append(value & 0xff);
+        out.append((value >>> 8) & 0xff);
+        out.append((value >>> 16) & 0xff);
+        out.append((value >>> 24) & 0xff);
     }
 
     /** {@code {"error": message}}. */

@@ -117,6 +117,7 @@ public final class RestRoutes {
             g.writeStringField("name", inference.serverName());
             g.writeStringField("version", inference.serverVersion());
             g.writeArrayFieldStart("extensions");
+            g.writeString("binary_tensor_data");
             g.writeEndArray();
             g.writeEndObject();
         }));
@@ -159,8 +160,8 @@ public final class RestRoutes {
 
     private void infer(RoutingContext ctx) {
         LoadedClassifier classifier = ctx.get(HELD);
-        InferRequest request = RestCodec.request(ctx.body().buffer());
-        inference.infer(classifier, request).onComplete(result -> {
+        RestCodec.Request request = RestCodec.request(ctx.body().buffer(), ctx.request().getHeader(RestCodec.HEADER_LENGTH));
+        inference.infer(classifier, request.request()).onComplete(result -> {
             if (result.failed()) {
                 ctx.fail(result.cause());
                 return;
@@ -168,18 +169,33 @@ public final class RestRoutes {
             if (result.result().cached()) {
                 ProtocolGate.cached(ctx);
             }
-            send(ctx, 200, RestCodec.response(result.result()));
+            RestCodec.Answer answer = RestCodec.response(result.result(), request);
+            if (answer.jsonLength() < 0) {
+                send(ctx, 200, answer.body());
+            } else {
+                ctx.response().setStatusCode(200)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
+                        .putHeader(RestCodec.HEADER_LENGTH, Integer.toString(answer.jsonLength()))
+                        .end(answer.body());
+            }
         });
     }
 
+    /** A JSON body, or with the binary tensor data extension's header, JSON followed by binary data. */
     private static void requireJson(RoutingContext ctx) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type != null && !isJson(type)) {
-            ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
+        boolean binary = ctx.request().getHeader(RestCodec.HEADER_LENGTH) != null;
+        if (type != null && !isJson(type) && !(binary && isOctetStream(type))) {
+            ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + clip(type)
+                    + " is not JSON; send Content-Type: application/json (or, with binary tensor data and the "
+                    + RestCodec.HEADER_LENGTH + " header, application/octet-stream)"));
             return;
         }
         ctx.next();
+    }
+
+    private static boolean isOctetStream(String contentType) {
+        return contentType.split(";", 2)[0].trim().equalsIgnoreCase("application/octet-stream");
     }
 
     /** The one place a failure on a {@code /v2} route becomes a status and {@code {"error": ...}}. */
