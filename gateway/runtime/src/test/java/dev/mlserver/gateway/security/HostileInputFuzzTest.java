@@ -63,6 +63,7 @@ class HostileInputFuzzTest {
     static final int TRIES = 10_500;
     static final int TENSOR_TRIES = 1_500;
     static final int GRPC_TRIES = 1_500;
+    static final int BINARY_TRIES = 1_000;
     static final int TIMEOUT_MS = 10_000;
     static final int MAX_BODY = 64 * 1024;
     static final String TOKEN = "fuzz-everything-5e1c9a0b7d3f";
@@ -160,6 +161,12 @@ class HostileInputFuzzTest {
     }
 
     static byte[] request(String method, String path, String contentType, String authorization, byte[] body, boolean chunked) {
+        return request(method, path, contentType, authorization, "", body, chunked);
+    }
+
+    /** {@code extraHeaders}: more header lines, each ending in CRLF. */
+    static byte[] request(String method, String path, String contentType, String authorization, String extraHeaders,
+                          byte[] body, boolean chunked) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringBuilder head = new StringBuilder();
         head.append(method).append(' ');
@@ -173,6 +180,7 @@ class HostileInputFuzzTest {
         if (authorization != null) {
             head.append("Authorization: ").append(authorization).append("\r\n");
         }
+        head.append(extraHeaders);
         if (chunked) {
             head.append("Transfer-Encoding: chunked\r\n\r\n");
             out.writeBytes(head.toString().getBytes(StandardCharsets.ISO_8859_1));
@@ -238,6 +246,24 @@ class HostileInputFuzzTest {
         assertThat(error.asText()).as("%s", tensor).isNotBlank().isNotEqualTo("bad request").hasSizeLessThan(400);
     }
 
+    @Property(tries = BINARY_TRIES, shrinking = ShrinkingMode.BOUNDED)
+    void everyBinaryBodyIsAnsweredOrRefusedWithJson(@ForAll("binaryBodies") HostileTensors.Binary binary) throws IOException {
+        String header = binary.headerLength() == null ? "" : "Inference-Header-Content-Length: " + binary.headerLength() + "\r\n";
+        RawHttp.Response response = RawHttp.exchange(gateway.port(), request("POST", "/v2/models/" + binary.model() + "/infer",
+                "application/octet-stream", "Bearer " + TOKEN, header, binary.body(), false), TIMEOUT_MS);
+        tensorsSent.incrementAndGet();
+        assertThat(response.timedOut()).as("no answer within %d ms to %s", TIMEOUT_MS, binary).isFalse();
+        // without the header, an octet-stream body is not one the gateway reads: 415
+        List<Integer> documented = binary.headerLength() == null ? List.of(200, 400, 415) : List.of(200, 400);
+        assertThat(response.status()).as("%s -> %s", binary, response.bodyText()).isIn(documented);
+        if (response.status() != 200) {
+            assertThat(String.valueOf(response.header("content-type"))).startsWith("application/json");
+            JsonNode error = STRICT.readTree(response.body()).path("error");
+            assertThat(error.isTextual()).as("%s -> %s", binary, response.bodyText()).isTrue();
+            assertThat(error.asText()).as("%s", binary).isNotBlank().isNotEqualTo("bad request").hasSizeLessThan(400);
+        }
+    }
+
     @Property(tries = GRPC_TRIES, shrinking = ShrinkingMode.BOUNDED)
     void everyHostileGrpcTensorIsInvalidArgument(@ForAll("grpcTensors") HostileTensors.Grpc tensor) {
         Metadata headers = new Metadata();
@@ -285,6 +311,11 @@ class HostileInputFuzzTest {
     @Provide
     Arbitrary<HostileTensors.Rest> restTensors() {
         return HostileTensors.rest();
+    }
+
+    @Provide
+    Arbitrary<HostileTensors.Binary> binaryBodies() {
+        return HostileTensors.binary();
     }
 
     @Provide

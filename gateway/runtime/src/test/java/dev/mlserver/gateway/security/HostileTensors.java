@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import net.jqwik.api.Arbitraries;
@@ -58,7 +59,75 @@ final class HostileTensors {
         }
     }
 
+    /**
+     * A REST request in the binary tensor data extension's form: the model, why it is hostile, the
+     * {@code Inference-Header-Content-Length} value (null: no header) and the body.
+     */
+    record Binary(String model, String why, String headerLength, byte[] body) {
+        @Override
+        public String toString() {
+            return model + " (" + why + ", header " + headerLength + "): "
+                    + new String(body, 0, Math.min(body.length, 300), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private HostileTensors() {}
+
+    // ---------------------------------------------------------------- REST, binary tensor data
+
+    /**
+     * A JSON head with one binary input, then bytes: each of the datatype, the declared size, the
+     * bytes sent and the header's length is either right or wrong, so that most are refused and a
+     * few are valid requests.
+     */
+    static Arbitrary<Binary> binary() {
+        Arbitrary<String> model = Arbitraries.of("iris", "sentiment");
+        Arbitrary<String> datatype = Arbitraries.of("FP32", "FP32", "FP64", "INT32", "INT64", "BOOL", "BYTES", "FP16", "UINT8");
+        Arbitrary<Integer> rows = Arbitraries.of(0, 1, 1, 2, 3, 1 << 20);
+        Arbitrary<byte[]> bytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(80);
+        Arbitrary<String> sizeChange = Arbitraries.of("right", "right", "plus", "minus", "negative", "huge", "text", "absent");
+        Arbitrary<String> headerChange = Arbitraries.of("right", "right", "right", "plus", "minus", "negative", "huge",
+                "text", "absent", "zero");
+        return Combinators.combine(model, datatype, rows, bytes, sizeChange, headerChange).as((m, type, r, data, size, header) -> {
+            boolean text = m.equals("sentiment");
+            byte[] payload = data;
+            if (text && type.equals("BYTES") && data.length > 0 && data[0] % 2 == 0) {
+                // a well-formed BYTES element most of the time: a 4-byte length, then that many bytes
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(data.length - 1).array());
+                out.writeBytes(Arrays.copyOfRange(data, 1, data.length));
+                payload = out.toByteArray();
+            }
+            String declared = switch (size) {
+                case "plus" -> String.valueOf(payload.length + 1 + Math.abs(r % 7));
+                case "minus" -> String.valueOf(Math.max(0, payload.length - 1));
+                case "negative" -> "-" + (1 + payload.length);
+                case "huge" -> String.valueOf(Long.MAX_VALUE);
+                case "text" -> "\"" + payload.length + "\"";
+                case "absent" -> null;
+                default -> String.valueOf(payload.length);
+            };
+            String shape = text ? "[" + r + "]" : "[" + r + ", 4]";
+            String json = "{\"inputs\": [{\"name\": \"" + (text ? "text" : "input") + "\", \"datatype\": \"" + type
+                    + "\", \"shape\": " + shape + (declared == null ? "" : ", \"parameters\": {\"binary_data_size\": " + declared + "}")
+                    + "}]}";
+            byte[] head = json.getBytes(StandardCharsets.UTF_8);
+            String length = switch (header) {
+                case "plus" -> String.valueOf(head.length + 1 + Math.abs(r % 5));
+                case "minus" -> String.valueOf(head.length - 1);
+                case "negative" -> "-" + head.length;
+                case "huge" -> "99999999999999999999";
+                case "text" -> "length";
+                case "absent" -> null;
+                case "zero" -> "0";
+                default -> String.valueOf(head.length);
+            };
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            body.writeBytes(head);
+            body.writeBytes(payload);
+            return new Binary(m, type + " " + shape + ", size " + size + ", header " + header, length, body.toByteArray());
+        });
+    }
 
     // ---------------------------------------------------------------- REST
 
