@@ -35,7 +35,7 @@ final class AdminRoutes implements RouteGroup {
     }
 
     @Override
-    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
         if (!services.config().lifecycle().adminEnabled()) {
             Handler<RoutingContext> off = ctx -> ctx.fail(new GatewayException(ErrorCode.NOT_FOUND,
                     "the admin routes are off; set admin.enabled: true"));

@@ -55,8 +55,8 @@ final class ClassifierRoutes implements RouteGroup {
     }
 
     @Override
-    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
-        Handlers h = new Handlers(services);
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
+        Handlers h = new Handlers(services, table);
         JsonBody body = JsonBody.create(services.config().server().maxBodyBytes());
         return Map.of(
                 "predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false, false)),
@@ -140,10 +140,10 @@ final class ClassifierRoutes implements RouteGroup {
         private final ClassifierRegistry registry;
         private final RouteTable table;
 
-        Handlers(RouteServices services) {
+        Handlers(RouteServices services, RouteTable table) {
             this.services = services;
             this.registry = services.registry();
-            this.table = RouteTable.create(services.config());
+            this.table = table;
         }
 
         /**

@@ -51,8 +51,8 @@ final class DevRoutes implements RouteGroup {
     }
 
     @Override
-    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
-        Pages pages = new Pages(services);
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
+        Pages pages = new Pages(services, table);
         return Map.of(
                 "console", List.of(ctx -> pages.page(ctx, "index.html")),
                 "docs", List.of(ctx -> pages.page(ctx, "docs.html")),
@@ -72,12 +72,12 @@ final class DevRoutes implements RouteGroup {
         /** By the builds the caller may see: the document for them. */
         private final Map<List<String>, Buffer> openApi = new ConcurrentHashMap<>();
 
-        Pages(RouteServices services) {
+        Pages(RouteServices services, RouteTable table) {
             this.services = services;
             this.registry = services.registry();
             this.config = services.config();
             this.recent = services.recent();
-            this.table = RouteTable.create(config);
+            this.table = table;
             this.assets = StaticAssets.create();
         }
 

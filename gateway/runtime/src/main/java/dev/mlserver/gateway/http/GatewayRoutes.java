@@ -30,8 +30,8 @@ final class GatewayRoutes implements RouteGroup {
     }
 
     @Override
-    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
-        Handlers h = new Handlers(services);
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
+        Handlers h = new Handlers(services, table);
         return Map.of(
                 "health_live", List.of(ctx -> Responses.send(ctx.response(), 200,
                         Responses.json(Json.MAPPER.createObjectNode().put("status", "live")))),
@@ -47,10 +47,10 @@ final class GatewayRoutes implements RouteGroup {
         private final ClassifierRegistry registry;
         private final RouteTable table;
 
-        Handlers(RouteServices services) {
+        Handlers(RouteServices services, RouteTable table) {
             this.services = services;
             this.registry = services.registry();
-            this.table = RouteTable.create(services.config());
+            this.table = table;
         }
 
         /**

@@ -18,7 +18,8 @@ public interface RouteGroup {
 
     /**
      * The handlers of each of this group's routes, by route name, run in order after the token
-     * check. Called once, when the router is built; may read files, never blocks afterwards.
+     * check. Called once, when {@code table} builds its router; may read files, never blocks
+     * afterwards.
      */
-    Map<String, List<Handler<RoutingContext>>> bind(RouteServices services);
+    Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table);
 }

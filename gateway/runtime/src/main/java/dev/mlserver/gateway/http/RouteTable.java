@@ -51,7 +51,7 @@ import java.util.stream.Collectors;
  *
  * <h2>Adding routes</h2>
  * Write a {@link RouteGroup}: {@code routes(config)} declares each route once (name, method,
- * path, access, OpenAPI entry) and {@code bind(services)} returns its handlers by route name; add
+ * path, access, OpenAPI entry) and {@code bind(services, table)} returns its handlers by route name; add
  * one line for it to {@link #GROUPS}. For example, the Open Inference Protocol group would declare
  * {@code Route.post("v2_infer", "/v2/models/:classifier/infer", Access.CLASSIFIER)} with a
  * {@code Doc.perClassifier(...)} entry, and the pinned-version group
@@ -193,7 +193,7 @@ public final class RouteTable {
         Map<String, List<Handler<RoutingContext>>> handlers = new HashMap<>();
         for (RouteGroup group : GROUPS) {
             Set<String> declared = group.routes(config).stream().map(Route::name).collect(Collectors.toSet());
-            Map<String, List<Handler<RoutingContext>>> bound = group.bind(services);
+            Map<String, List<Handler<RoutingContext>>> bound = group.bind(services, this);
             if (!bound.keySet().equals(declared)) {
                 throw new IllegalStateException(group.getClass().getSimpleName() + " declares " + new TreeSet<>(declared)
                         + " but binds handlers to " + new TreeSet<>(bound.keySet()));

@@ -53,7 +53,7 @@ final class VersionAdmin implements RouteGroup {
     }
 
     @Override
-    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services) {
+    public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
         Map<String, List<Handler<RoutingContext>>> handlers = new HashMap<>();
         if (!services.config().lifecycle().adminEnabled()) {
             Handler<RoutingContext> off = ctx -> ctx.fail(new GatewayException(ErrorCode.NOT_FOUND,
