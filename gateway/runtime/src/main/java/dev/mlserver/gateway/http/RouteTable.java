@@ -5,6 +5,7 @@ import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -160,7 +161,8 @@ public final class RouteTable {
     public Router router(RouteServices services, java.util.function.Consumer<Router> protocols) {
         Router router = Router.router(services.vertx());
         router.route().handler(new AccessLog(services.metrics(), services.recent(), config.logging(), services::draining))
-                .handler(PathGuard::check);
+                .handler(PathGuard::check)
+                .failureHandler(RouteTable::clientGone);
         protocols.accept(router);
         TokenGuard guard = TokenGuard.create(config, services.metrics().registry());
         Map<String, List<Handler<RoutingContext>>> handlers = bind(services);
@@ -182,6 +184,19 @@ public final class RouteTable {
             router.errorHandler(status, errors);
         }
         return router;
+    }
+
+    /**
+     * The first failure handler: a request whose client closed the connection (mid-body, say) has
+     * no one to answer. It ends here, counted as 499 by the access log, rather than reaching Vert.x
+     * Web's last resort, which logs an error with a stack trace for each one: a client could fill
+     * the log with them.
+     */
+    private static void clientGone(RoutingContext ctx) {
+        if (ctx.failure() instanceof HttpClosedException || ctx.response().closed()) {
+            return;
+        }
+        ctx.next();
     }
 
     private static void mount(Router router, Route route, TokenGuard guard, Map<String, List<Handler<RoutingContext>>> handlers) {

@@ -88,6 +88,37 @@ class AccessLogTest {
     }
 
     @Test
+    void aClientThatClosesMidBodyIsCounted499AndLogsNoError() throws Exception {
+        ListAppender<ILoggingEvent> all = new ListAppender<>();
+        all.start();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.addAppender(all);
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins())) {
+            for (int i = 0; i < 3; i++) {
+                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+                    socket.getOutputStream().write(("POST /iris/predict HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-" + i
+                            + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"payload\"")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    Thread.sleep(100); // the headers and the first bytes are in before the close
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(awaitLine("gone-" + i).get("status").asInt()).isEqualTo(499);
+            }
+            // the gateway still answers on new connections
+            assertThat(gateway.post("/iris/predict", IRIS).statusCode()).isEqualTo(200);
+        } finally {
+            root.detachAppender(all);
+        }
+        // nothing logged about it above INFO: no router error, no stack trace of the closed connection
+        assertThat(all.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+                .filter(e -> e.getLoggerName().startsWith("io.vertx") || (e.getThrowableProxy() != null
+                        && e.getThrowableProxy().getClassName().contains("Closed")))
+                .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage())).isEmpty();
+    }
+
+    @Test
     void anErrorLineCarriesItsCodeAndAGeneratedRequestIdIsLoggedAsReturned() {
         try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins())) {
             var response = gateway.post("/iris/predict", "{\"payload\": [1, 2]}");
