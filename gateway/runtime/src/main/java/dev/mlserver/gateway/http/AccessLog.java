@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,14 @@ final class AccessLog implements Handler<RoutingContext> {
     static final int CLIENT_CLOSED = 499;
 
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
+    /**
+     * The header the gateway's own warm-up requests carry, with a value drawn once per process, so
+     * that no client can pass for them: they warm the JIT before readiness and are neither counted
+     * nor logged (3,000 cold predictions per classifier at every start would fill the latency
+     * histograms and the access log).
+     */
+    private static final String WARMUP_HEADER = "X-Mlserver-Warmup";
+    private static final String WARMUP_MARK = RequestIds.newId();
 
     private final GatewayMetrics metrics;
     private final RecentRequests recent;
@@ -51,15 +60,31 @@ final class AccessLog implements Handler<RoutingContext> {
         ctx.next();
     }
 
+    /** The header of the gateway's own warm-up requests, by name. */
+    static Map<String, String> warmupHeaders() {
+        return Map.of(WARMUP_HEADER, WARMUP_MARK);
+    }
+
+    private static boolean warmup(RoutingContext ctx) {
+        return WARMUP_MARK.equals(ctx.request().getHeader(WARMUP_HEADER));
+    }
+
     /**
-     * Counts and logs the request; then, the request's very last act, lets go of the classifier
-     * version it resolved, which a replaced version waits for before it closes.
+     * Counts and logs the request (not the gateway's own warm-up); then, the request's very last
+     * act, lets go of the classifier version it resolved, which a replaced version waits for before
+     * it closes.
      */
     void finished(RoutingContext ctx, Exchange exchange) {
         int status = ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_CLOSED;
         long nanos = System.nanoTime() - exchange.start;
         LoadedClassifier classifier = exchange.classifier;
         try {
+            if (exchange.prediction && warmup(ctx)) {
+                if (classifier != null) {
+                    metrics.warmupRequest(classifier.info(), status);
+                }
+                return;
+            }
             if (classifier != null) {
                 if (exchange.route != null) {
                     metrics.request(classifier, exchange.route.name(), status, nanos);

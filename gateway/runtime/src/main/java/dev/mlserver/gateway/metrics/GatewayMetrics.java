@@ -69,6 +69,8 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     /** By loaded version (identity: a rebuild of one version is a new key with the same meters). */
     private final Map<LoadedClassifier, RouteMeters> routeMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
+
+    private final Map<String, Counter> warmupCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
     private final Counter loadsOk;
     private final Counter loadsFailed;
@@ -221,6 +223,19 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                     .maximumExpectedValue(BUCKETS[BUCKETS.length - 1])
                     .register(registry);
         }
+    }
+
+    /**
+     * Counts one of the gateway's own warm-up predictions, which {@code mlserver_requests_total}
+     * and the latency histograms leave out.
+     */
+    public void warmupRequest(ClassifierInfo info, int status) {
+        warmupCounters.computeIfAbsent(info.name() + '\0' + info.version() + '\0' + status,
+                k -> Counter.builder("mlserver_warmup_requests")
+                        .description("The gateway's own warm-up predictions before readiness, by status; "
+                                + "not in mlserver_requests_total")
+                        .tags("classifier", info.name(), "version", info.version(), "status", Integer.toString(status))
+                        .register(registry)).increment();
     }
 
     /** Records prediction-cache lookups of one request: instances answered from the cache and not. */

@@ -274,7 +274,7 @@ public final class Gateway {
                         c.info().limits().maxConcurrentPredictions(), warmup.concurrency(), Json.MAPPER))
                 .toList();
         long start = System.nanoTime();
-        return new ServingWarmup(vertx, port.get(), warmup, Map.of()).run(targets)
+        return new ServingWarmup(vertx, port.get(), warmup, RouteTable.warmupHeaders()).run(targets)
                 .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }
 

@@ -37,8 +37,19 @@ class ServingWarmupTest {
                 """)) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
-            assertThat(counted(metrics, "iris")).isEqualTo(300);
-            assertThat(counted(metrics, "wine")).isEqualTo(300);
+            assertThat(warmed(metrics, "iris")).isEqualTo(300);
+            assertThat(warmed(metrics, "wine")).isEqualTo(300);
+            // the warm-up is counted apart: the request counters and the access log start from the first client
+            assertThat(counted(metrics, "iris")).isZero();
+            assertThat(gateway.post("/iris/predict", "{\"payload\": [5.1, 3.5, 1.4, 0.2]}").statusCode()).isEqualTo(200);
+            // counted when the response has ended, which can be just after the client has it
+            await().atMost(Duration.ofSeconds(10)).until(() -> counted(gateway.get("/metrics").body(), "iris") == 1);
+            // a client cannot pass for the warm-up: the header's value is drawn per process
+            assertThat(gateway.send(java.net.http.HttpRequest.newBuilder(gateway.uri("/iris/predict"))
+                    .header("Content-Type", "application/json").header("X-Mlserver-Warmup", "1")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"payload\": [5.1, 3.5, 1.4, 0.2]}")).build())
+                    .statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(() -> counted(gateway.get("/metrics").body(), "iris") == 2);
         }
     }
 
@@ -67,8 +78,20 @@ class ServingWarmupTest {
             });
             assertThat(states).contains("warming 503");
             // 120 ms a prediction, two at a time: 1.5 s holds a few dozen of the 4,000, never all
-            assertThat(counted(test.get("/metrics").body(), "slow")).isBetween(1, 40);
+            assertThat(warmed(test.get("/metrics").body(), "slow")).isBetween(1, 40);
         }
+    }
+
+    /** The warm-up predictions of {@code classifier} answered 200. */
+    private static int warmed(String metrics, String classifier) {
+        Matcher m = Pattern.compile("(?m)^mlserver_warmup_requests_total\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
+        int total = 0;
+        while (m.find()) {
+            if (m.group(1).contains("classifier=\"" + classifier + "\"") && m.group(1).contains("status=\"200\"")) {
+                total += (int) Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
     }
 
     /** The predict requests of {@code classifier} answered 200, summed over its series, whatever their label order. */
