@@ -322,7 +322,9 @@ class HotReloadTest {
             String before = gateway.gateway().registry().find("fixture").orElseThrow().info().jarSha256();
 
             Files.delete(plugins.resolve("a.jar"));
-            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar").get("state").asText().equals("ready"));
+            // while b.jar is loaded again its entry may be between states: absent counts as not ready yet
+            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar") != null
+                    && pluginStatus(gateway, "b.jar").get("state").asText().equals("ready"));
             await().atMost(Duration.ofSeconds(15)).until(() -> !before.equals(
                     gateway.gateway().registry().find("fixture").map(c -> c.info().jarSha256()).orElse(before)));
             int answered = load.answered();
