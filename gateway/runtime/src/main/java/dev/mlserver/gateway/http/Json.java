@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Locale;
 
 /** The one JSON mapper for client input, with hard limits on what a body may make it do. */
 public final class Json {
@@ -17,6 +18,17 @@ public final class Json {
     public static final ObjectMapper MAPPER = create();
 
     private Json() {}
+
+    /** The media type of a {@code Content-Type} value: lower case, without its parameters. */
+    public static String mediaType(String contentType) {
+        return contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether a {@code Content-Type} value names JSON: {@code application/json} or {@code application/*+json}. */
+    public static boolean isJsonType(String contentType) {
+        String mime = mediaType(contentType);
+        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
+    }
 
     private static ObjectMapper create() {
         JsonFactory factory = JsonFactory.builder()

@@ -7,7 +7,6 @@ import dev.mlserver.gateway.GatewayException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.util.Locale;
 
 /**
  * Reads a JSON request body, up to a limit, in memory. The content type is checked before the
@@ -28,17 +27,12 @@ final class JsonBody implements BodyHandler {
     @Override
     public void handle(RoutingContext ctx) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type != null && !isJson(type)) {
+        if (type != null && !Json.isJsonType(type)) {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
             return;
         }
         body.handle(ctx);
-    }
-
-    static boolean isJson(String contentType) {
-        String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
     }
 
     @Override

@@ -69,7 +69,6 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     /** By loaded version (identity: a rebuild of one version is a new key with the same meters). */
     private final Map<LoadedClassifier, RouteMeters> routeMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
-
     private final Map<String, Counter> warmupCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
     private final Counter loadsOk;

@@ -10,8 +10,6 @@ import dev.mlserver.gateway.v2.proto.InferTensorContents;
 import dev.mlserver.gateway.v2.proto.ModelInferRequest;
 import dev.mlserver.gateway.v2.proto.ModelInferResponse;
 import dev.mlserver.gateway.v2.proto.ModelMetadataResponse;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,8 +103,7 @@ final class GrpcCodec {
     }
 
     private static Tensor rawTensor(ModelInferRequest.InferInputTensor input, ByteString raw) {
-        return Tensor.fromRaw(input.getName(), datatype(input), shape(input),
-                raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+        return Tensor.fromRaw(input.getName(), datatype(input), shape(input), raw.asReadOnlyByteBuffer());
     }
 
     static ModelMetadataResponse metadata(Model model, List<String> versions) {
@@ -146,47 +143,26 @@ final class GrpcCodec {
             ModelInferResponse.InferOutputTensor.Builder tensor = ModelInferResponse.InferOutputTensor.newBuilder().setName(name);
             if (name.equals(Signature.LABEL)) {
                 tensor.setDatatype("BYTES").addShape(n);
-                if (raw) {
-                    out.addRawOutputContents(rawLabels(predictions));
-                } else {
-                    InferTensorContents.Builder c = InferTensorContents.newBuilder();
-                    predictions.forEach(p -> c.addBytesContents(ByteString.copyFromUtf8(p.label())));
-                    tensor.setContents(c);
-                }
             } else {
                 tensor.setDatatype("FP32").addShape(n).addShape(classes);
-                ByteBuffer rawOut = raw ? ByteBuffer.allocate(n * classes * 4).order(ByteOrder.LITTLE_ENDIAN) : null;
-                InferTensorContents.Builder c = raw ? null : InferTensorContents.newBuilder();
+            }
+            if (raw) {
+                out.addRawOutputContents(ByteString.copyFrom(Outputs.raw(model, predictions, name)));
+            } else {
+                InferTensorContents.Builder c = InferTensorContents.newBuilder();
                 for (Prediction p : predictions) {
-                    for (float v : Outputs.probabilities(model, p)) {
-                        if (raw) {
-                            rawOut.putFloat(v);
-                        } else {
+                    if (name.equals(Signature.LABEL)) {
+                        c.addBytesContents(ByteString.copyFromUtf8(p.label()));
+                    } else {
+                        for (float v : Outputs.probabilities(model, p)) {
                             c.addFp32Contents(v);
                         }
                     }
                 }
-                if (raw) {
-                    out.addRawOutputContents(ByteString.copyFrom(rawOut.array()));
-                } else {
-                    tensor.setContents(c);
-                }
+                tensor.setContents(c);
             }
             out.addOutputs(tensor);
         }
         return out.build();
-    }
-
-    private static ByteString rawLabels(List<Prediction> predictions) {
-        ByteString.Output out = ByteString.newOutput();
-        ByteBuffer length = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-        for (Prediction p : predictions) {
-            byte[] label = p.label().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            length.clear();
-            length.putInt(label.length);
-            out.write(length.array(), 0, 4);
-            out.write(label, 0, label.length);
-        }
-        return out.toByteString();
     }
 }

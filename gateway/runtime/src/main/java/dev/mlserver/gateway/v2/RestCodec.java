@@ -22,10 +22,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** The REST form of the protocol: request bodies to {@link InferRequest}s, answers to JSON bytes. */
 final class RestCodec {
@@ -41,9 +40,9 @@ final class RestCodec {
      * data (the binary tensor data extension: an output's {@code binary_data} parameter, else the
      * request's {@code binary_data_output}).
      */
-    record Request(InferRequest request, Set<String> binary, Set<String> json, boolean binaryByDefault) {
+    record Request(InferRequest request, Map<String, Boolean> binaryByOutput, boolean binaryByDefault) {
         boolean binary(String output) {
-            return binary.contains(output) || (binaryByDefault && !json.contains(output));
+            return binaryByOutput.getOrDefault(output, binaryByDefault);
         }
     }
 
@@ -95,7 +94,7 @@ final class RestCodec {
             id = idNode.textValue();
         }
         parameters(root.get("parameters"), "the request");
-        boolean binaryByDefault = flag(root.get("parameters"), "binary_data_output", "the request");
+        boolean binaryByDefault = Boolean.TRUE.equals(flag(root.get("parameters"), "binary_data_output", "the request"));
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw Inference.invalid("'inputs' must be a non-empty list of tensors");
@@ -108,8 +107,7 @@ final class RestCodec {
             throw Inference.invalid(binary.remaining() + " bytes after the JSON belong to no input: each input sent as "
                     + "binary data gives its size in its binary_data_size parameter");
         }
-        Set<String> binaryOutputs = new HashSet<>();
-        Set<String> jsonOutputs = new HashSet<>();
+        Map<String, Boolean> binaryByOutput = new HashMap<>();
         List<String> outputs = new ArrayList<>();
         JsonNode requested = root.get("outputs");
         if (requested != null && !requested.isNull()) {
@@ -123,21 +121,21 @@ final class RestCodec {
                 }
                 String where = "output '" + clip(name.textValue()) + "'";
                 parameters(output.get("parameters"), where);
-                JsonNode asBinary = output.path("parameters").get("binary_data");
-                if (asBinary != null && !asBinary.isNull()) {
-                    (flag(output.get("parameters"), "binary_data", where) ? binaryOutputs : jsonOutputs).add(name.textValue());
+                Boolean asBinary = flag(output.get("parameters"), "binary_data", where);
+                if (asBinary != null) {
+                    binaryByOutput.put(name.textValue(), asBinary);
                 }
                 outputs.add(name.textValue());
             }
         }
-        return new Request(new InferRequest(id, tensors, outputs), binaryOutputs, jsonOutputs, binaryByDefault);
+        return new Request(new InferRequest(id, tensors, outputs), binaryByOutput, binaryByDefault);
     }
 
-    /** A boolean parameter; false when absent. */
-    private static boolean flag(JsonNode parameters, String name, String where) {
+    /** A boolean parameter; null when absent. */
+    private static Boolean flag(JsonNode parameters, String name, String where) {
         JsonNode value = parameters == null ? null : parameters.get(name);
         if (value == null || value.isNull()) {
-            return false;
+            return null;
         }
         if (!value.isBoolean()) {
             throw Inference.invalid("parameter '" + name + "' of " + where + " must be true or false");
@@ -449,21 +447,11 @@ final class RestCodec {
                     g.writeNumber(classes);
                 }
                 g.writeEndArray();
-                if (asked != null && asked.binary(output)) {
-                    int before = binary.size();
-                    for (Prediction p : predictions) {
-                        if (label) {
-                            byte[] text = p.label().getBytes(StandardCharsets.UTF_8);
-                            littleEndian(binary, text.length);
-                            binary.write(text);
-                        } else {
-                            for (float v : Outputs.probabilities(model, p)) {
-                                littleEndian(binary, Float.floatToRawIntBits(v));
-                            }
-                        }
-                    }
+                if (asked.binary(output)) {
+                    byte[] elements = Outputs.raw(model, predictions, output);
+                    binary.write(elements);
                     g.writeObjectFieldStart("parameters");
-                    g.writeNumberField("binary_data_size", binary.size() - before);
+                    g.writeNumberField("binary_data_size", elements.length);
                     g.writeEndObject();
                 } else {
                     g.writeArrayFieldStart("data");
@@ -483,18 +471,11 @@ final class RestCodec {
             g.writeEndArray();
             g.writeEndObject();
         });
-        if (binary.size() == 0 && (asked == null || result.outputs().stream().noneMatch(asked::binary))) {
+        if (result.outputs().stream().noneMatch(asked::binary)) {
             return new Answer(json, -1);
         }
         return new Answer(Buffer.buffer(json.length() + binary.size()).appendBuffer(json).appendBytes(binary.toByteArray()),
                 json.length());
-    }
-
-    private static void littleEndian(ByteArrayBuilder out, int value) {
-        out.append(value & 0xff);
-        out.append((value >>> 8) & 0xff);
-        out.append((value >>> 16) & 0xff);
-        out.append((value >>> 24) & 0xff);
     }
 
     /** {@code {"error": message}}. */

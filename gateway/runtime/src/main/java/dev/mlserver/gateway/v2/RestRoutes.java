@@ -6,6 +6,7 @@ import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.http.ProtocolRoute;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
@@ -185,17 +186,13 @@ public final class RestRoutes {
     private static void requireJson(RoutingContext ctx) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
         boolean binary = ctx.request().getHeader(RestCodec.HEADER_LENGTH) != null;
-        if (type != null && !isJson(type) && !(binary && isOctetStream(type))) {
+        if (type != null && !Json.isJsonType(type) && !(binary && Json.mediaType(type).equals("application/octet-stream"))) {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + clip(type)
                     + " is not JSON; send Content-Type: application/json (or, with binary tensor data and the "
                     + RestCodec.HEADER_LENGTH + " header, application/octet-stream)"));
             return;
         }
         ctx.next();
-    }
-
-    private static boolean isOctetStream(String contentType) {
-        return contentType.split(";", 2)[0].trim().equalsIgnoreCase("application/octet-stream");
     }
 
     /** The one place a failure on a {@code /v2} route becomes a status and {@code {"error": ...}}. */
@@ -233,11 +230,6 @@ public final class RestRoutes {
         ProtocolGate.error(ctx, code);
         LOG.debug("{} {}: {} {}", ctx.request().method(), ctx.normalizedPath(), code.status(), message);
         send(ctx, code.status(), RestCodec.error(message));
-    }
-
-    private static boolean isJson(String contentType) {
-        String mime = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
-        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
     }
 
     private static void send(RoutingContext ctx, int status, Buffer body) {
