@@ -15,7 +15,9 @@ import java.util.stream.Stream;
 /**
  * The benchmark's baseline: a bare Vert.x Web route, {@code POST /<name>}, that answers with the
  * bytes of {@code <dir>/<name>.json} and does nothing else (no parsing, model, metrics or logs).
- * Same Vert.x, same event-loop count as the gateway. Usage: {@code BareServer PORT DIR}.
+ * Same Vert.x, same event-loop count as the gateway. Usage: {@code BareServer PORT DIR [epoll]}: NIO
+ * by default (the baseline the gateway's targets are stated against), Netty's native epoll
+ * transport with {@code epoll} (the gateway's own default where it loads).
  */
 public final class BareServer {
     public static void main(String[] args) throws Exception {
@@ -27,7 +29,11 @@ public final class BareServer {
             }
         }
         int loops = Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(false));
+        boolean epoll = args.length > 2 && args[2].equals("epoll");
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(epoll));
+        if (epoll && !vertx.isNativeTransportEnabled()) {
+            throw new IllegalStateException("epoll transport unavailable", vertx.unavailableNativeTransportCause());
+        }
         CharSequence json = HttpHeaders.createOptimized("application/json");
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override
@@ -44,6 +50,6 @@ public final class BareServer {
                 return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1");
             }
         }, new DeploymentOptions().setInstances(loops)).await();
-        System.out.println("bare server on 127.0.0.1:" + port + " serving " + bodies.keySet());
+        System.out.println("bare server on 127.0.0.1:" + port + (epoll ? " (epoll)" : " (NIO)") + " serving " + bodies.keySet());
     }
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the gateway against a bare Vert.x route answering the same bytes.
+# The bare route runs twice: on NIO (the baseline the targets are stated against) and on Netty's
+# native epoll transport, which the gateway itself uses where it loads (server.native_transport).
 #
 #   bench/run.sh                  # build, then ROUNDS x (c=1,16,64) x (bare, each classifier)
 #   ROUNDS=1 DURATION=5 bench/run.sh --no-build
@@ -8,7 +10,7 @@
 # The classifiers in $CLASSIFIERS (default: iris, the tabular one, and sentiment, the MiniLM text
 # one) that the gateway serves from plugins/target/plugins are measured, each with the example
 # body its GET /<classifier> advertises; one whose jar is absent is skipped. Everything
-# runs on 127.0.0.1: ports 8221 (gateway) and 8222 (bare). Runs are interleaved (bare, then each
+# runs on 127.0.0.1: ports 8221 (gateway), 8222 (bare, NIO) and 8223 (bare, epoll). Runs are interleaved (bare, then each
 # classifier, at each concurrency, round after round); the table shows medians over rounds.
 # Server CPU per request = utime+stime of the server process from /proc/PID/stat over the run,
 # divided by the requests wrk completed. Results: bench/results/<UTC time>.md and stdout.
@@ -21,6 +23,7 @@ WARMUP=${WARMUP:-10}
 CONCURRENCY=${CONCURRENCY:-"1 16 64"}
 GATEWAY_PORT=${GATEWAY_PORT:-8221}
 BARE_PORT=${BARE_PORT:-8222}
+EPOLL_BARE_PORT=${EPOLL_BARE_PORT:-8223}
 PLUGINS=${PLUGINS:-plugins/target/plugins}
 out=bench/target
 mkdir -p "$out/bodies" "$out/requests" "$out/wrk" bench/results
@@ -59,9 +62,13 @@ done
 
 java -cp "gateway/runtime/target/mlserver-runtime.jar:$out/classes" BareServer $BARE_PORT "$out/bodies" > "$out/bare.log" 2>&1 &
 bare_pid=$!; pids+=("$bare_pid")
-for _ in $(seq 1 60); do
-  curl -sf -X POST "http://127.0.0.1:$BARE_PORT/${classifiers%% *}" >/dev/null && break
-  sleep 0.5
+java -cp "gateway/runtime/target/mlserver-runtime.jar:$out/classes" BareServer $EPOLL_BARE_PORT "$out/bodies" epoll > "$out/bare-epoll.log" 2>&1 &
+epoll_bare_pid=$!; pids+=("$epoll_bare_pid")
+for port in $BARE_PORT $EPOLL_BARE_PORT; do
+  for _ in $(seq 1 60); do
+    curl -sf -X POST "http://127.0.0.1:$port/${classifiers%% *}" >/dev/null && break
+    sleep 0.5
+  done
 done
 
 
@@ -69,6 +76,7 @@ done
 run() {
   local target=$1 c=$2 conc=$3 secs=$4 url pid threads
   if [[ $target == bare ]]; then url="http://127.0.0.1:$BARE_PORT/$c"; pid=$bare_pid
+  elif [[ $target == bare_epoll ]]; then url="http://127.0.0.1:$EPOLL_BARE_PORT/$c"; pid=$epoll_bare_pid
   else url="http://127.0.0.1:$GATEWAY_PORT/$c/predict"; pid=$gateway_pid; fi
   threads=$(( conc < 2 ? conc : 2 ))
   local before after report
@@ -110,6 +118,7 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f} {cpu_us:.1f} {int(bad.group(1)) if bad els
 echo "warming up ($WARMUP s per target)" >&2
 for c in $classifiers; do
   run bare "$c" 16 "$WARMUP" >/dev/null
+  run bare_epoll "$c" 16 "$WARMUP" >/dev/null
   run gateway "$c" 16 "$WARMUP" >/dev/null
 done
 
@@ -117,7 +126,7 @@ declare -A raw
 for round in $(seq 1 "$ROUNDS"); do
   for conc in $CONCURRENCY; do
     for c in $classifiers; do
-      for target in bare gateway; do
+      for target in bare bare_epoll gateway; do
         line=$(run "$target" "$c" "$conc" "$DURATION")
         echo "round $round c=$conc $target $c: $line" >&2
         raw["$target $c $conc"]+="$line;"
@@ -138,14 +147,15 @@ fi
   echo "- load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "Medians over $ROUNDS round(s) of ${DURATION} s; p50/p99 as wrk reports them (its p99 is corrected"
-  echo "for coordinated omission); ratio = gateway req/s / bare req/s at the same concurrency."
+  echo "for coordinated omission); ratio = req/s / the NIO bare route's req/s at the same concurrency"
+  echo "(the gateway's ratio to the epoll bare route is listed below the table)."
   echo
   echo "| classifier | c | target | req/s | p50 ms | p99 ms | ratio | server CPU µs/req | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for c in $classifiers; do
     for conc in $CONCURRENCY; do
       bare_rps=""
-      for target in bare gateway; do
+      for target in bare bare_epoll gateway; do
         python3 - "$target" "$c" "$conc" "${raw["$target $c $conc"]}" "$bare_rps" <<'PY'
 import statistics, sys
 target, c, conc, raw, bare = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
@@ -154,12 +164,24 @@ med = lambda i: statistics.median(float(r[i]) for r in runs)
 rps = med(0)
 ratio = "1" if target == "bare" else f"{rps / float(bare):.2f}" if bare else "-"
 bad = sum(int(r[4]) for r in runs)
-print(f"| {c} | {conc} | {'bare Vert.x route' if target == 'bare' else 'gateway'} | {rps:,.0f} | {med(1):.2f} | {med(2):.2f} | {ratio} | {med(3):.1f} | {bad} |")
+name = {"bare": "bare Vert.x route, NIO", "bare_epoll": "bare Vert.x route, epoll"}.get(target, "gateway")
+print(f"| {c} | {conc} | {name} | {rps:,.0f} | {med(1):.2f} | {med(2):.2f} | {ratio} | {med(3):.1f} | {bad} |")
 PY
         if [[ $target == bare ]]; then
           bare_rps=$(python3 -c 'import statistics,sys; print(statistics.median(float(r.split()[0]) for r in sys.argv[1].strip(";").split(";")))' "${raw["bare $c $conc"]}")
         fi
       done
+    done
+  done
+  echo
+  for c in $classifiers; do
+    for conc in $CONCURRENCY; do
+      python3 -c '
+import statistics, sys
+med = lambda raw, i: statistics.median(float(r.split()[i]) for r in raw.strip(";").split(";"))
+c, conc, gw, ep = sys.argv[1:5]
+print(f"- {c} c={conc}: gateway ÷ epoll bare route {med(gw, 0) / med(ep, 0):.2f} req/s, "
+      f"CPU per request {med(gw, 3) / med(ep, 3):.2f}×")' "$c" "$conc" "${raw["gateway $c $conc"]}" "${raw["bare_epoll $c $conc"]}"
     done
   done
 } >> "$results"

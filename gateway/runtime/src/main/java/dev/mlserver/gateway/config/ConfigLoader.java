@@ -77,6 +77,7 @@ public final class ConfigLoader {
                 envInt("MLSERVER_PORT", 0, 65535).orElse(server.integer("port", GatewayConfig.Server.DEFAULT_PORT)),
                 server.integer("max_body_bytes", GatewayConfig.Server.DEFAULT_MAX_BODY_BYTES),
                 server.integer("event_loops", 0),
+                server.bool("native_transport", true),
                 new GatewayConfig.Connections(
                         server.integer("max_connections", 0),
                         server.longValue("body_memory_bytes", 0),

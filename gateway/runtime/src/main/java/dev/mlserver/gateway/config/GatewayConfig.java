@@ -61,15 +61,18 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
     }
 
     /**
+     * @param nativeTransport Netty's native epoll transport where its library loads (Linux on
+     *     x86_64 or aarch64), else NIO; false: NIO always
      * @param connections the limits that keep hostile or broken clients from exhausting the gateway
      */
-    public record Server(String host, int port, int maxBodyBytes, int eventLoops, Connections connections) {
+    public record Server(String host, int port, int maxBodyBytes, int eventLoops, boolean nativeTransport,
+                         Connections connections) {
         public static final String DEFAULT_HOST = "0.0.0.0";
         public static final int DEFAULT_PORT = 8000;
         public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
         public Server(String host, int port, int maxBodyBytes, int eventLoops) {
-            this(host, port, maxBodyBytes, eventLoops, Connections.DEFAULTS);
+            this(host, port, maxBodyBytes, eventLoops, true, Connections.DEFAULTS);
         }
 
         public Server {
@@ -359,7 +362,7 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
 
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(new Server(server.host(), port, server.maxBodyBytes(), server.eventLoops(),
-                        server.connections()),
+                        server.nativeTransport(), server.connections()),
                 api, repository, plugins, limits, onnx, security, logging, lifecycle, warmup, classifiers, grpc);
     }
 

@@ -79,6 +79,19 @@ public final class Gateway {
     private volatile PluginWatcher watcher;
     private volatile String deploymentId;
 
+    /** The network transport the event loops use, and why, for the start-up line. */
+    String transport() {
+        if (vertx.isNativeTransportEnabled()) {
+            return "epoll transport";
+        }
+        if (!config.server().nativeTransport()) {
+            return "NIO transport: server.native_transport is false";
+        }
+        Throwable cause = vertx.unavailableNativeTransportCause();
+        return "NIO transport: the native one is unavailable"
+                + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
+    }
+
     private Gateway(GatewayConfig config, Supplier<GatewayConfig> source) {
         this.config = config;
         this.current = config;
@@ -89,7 +102,7 @@ public final class Gateway {
                 ? config.server().eventLoops()
                 : Runtime.getRuntime().availableProcessors();
         this.vertx = Vertx.builder()
-                .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(false)
+                .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(config.server().nativeTransport())
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(metrics.vertxMetricsFactory())
                 .build();
@@ -206,8 +219,8 @@ public final class Gateway {
                     return startGrpc(inference, instances);
                 })
                 .map(id -> {
-                    LOG.info("mlserver {} listening on {}:{}, {}; plugins from {}", GatewayVersion.current(),
-                            config.server().host(), port.get(), config.grpc().enabled()
+                    LOG.info("mlserver {} listening on {}:{} ({}), {}; plugins from {}", GatewayVersion.current(),
+                            config.server().host(), port.get(), transport(), config.grpc().enabled()
                                     ? "gRPC (inference.GRPCInferenceService) on " + config.server().host() + ":" + grpcPort.get()
                                     : "gRPC off",
                             config.plugins().dir().toAbsolutePath().normalize());

@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.server;
 
 import dev.mlserver.gateway.config.GatewayConfig;
+import io.netty.channel.unix.Errors;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.util.concurrent.CountDownLatch;
@@ -50,11 +51,16 @@ public final class Serving {
                 port = failed.port();
                 settings = failed.settings();
             }
-            if (t instanceof BindException) {
+            if (t instanceof BindException || addressInUse(t)) {
                 return "cannot listen on " + host + ":" + port + ": port " + port + " is already in use (see `ss -ltnp | grep :"
                         + port + "`); stop what listens there or pick another port with " + settings;
             }
         }
         return "cannot listen on " + host + ":" + port + ": " + e.getMessage();
+    }
+
+    /** The native (epoll) transport reports a taken port as its own exception, with the C library's text. */
+    private static boolean addressInUse(Throwable t) {
+        return t instanceof Errors.NativeIoException && String.valueOf(t.getMessage()).contains("Address already in use");
     }
 }

@@ -80,7 +80,7 @@ public final class TestGateway implements AutoCloseable {
     private static GatewayConfig forTest(GatewayConfig config, Path pluginsDir, boolean warmup) {
         config = config.withPort(0).withPluginsDir(pluginsDir);
         return new GatewayConfig(new GatewayConfig.Server("127.0.0.1", 0, config.server().maxBodyBytes(),
-                config.server().eventLoops(), config.server().connections()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
+                config.server().eventLoops(), config.server().nativeTransport(), config.server().connections()), config.api(), config.repository(), config.plugins(), config.limits(), config.onnx(),
                 config.security(), config.logging(), config.lifecycle(),
                 // tests start many gateways: the serving-path warm-up only where a test asks for it
                 warmup ? config.warmup() : GatewayConfig.Warmup.OFF, config.classifiers(),
