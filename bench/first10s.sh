@@ -5,6 +5,7 @@
 #
 #   bench/first10s.sh                       # build, then ROUNDS fresh gateway starts
 #   ROUNDS=5 DURATION=10 C=16 bench/first10s.sh --no-build
+#   CONFIG=my-gateway.yaml bench/first10s.sh --no-build   # the gateway on another config
 #
 # Per round: start the gateway (java -jar mlserver-runtime.jar serve, plugins/target/plugins),
 # poll /health/ready every 50 ms, and as soon as it is ready run wrk on iris at concurrency C for
@@ -43,8 +44,8 @@ ready_s=""
 start_gateway() { # LOG -> sets gateway_pid, and ready_s (seconds from start to ready)
   local t0 log=$1
   t0=$(now)
-  java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$PLUGINS" \
-    > "$log" 2>&1 &
+  java -jar gateway/runtime/target/mlserver-runtime.jar serve ${CONFIG:+--config="$CONFIG"} --port "$GATEWAY_PORT" \
+    --grpc-port 0 --plugins-dir "$PLUGINS" > "$log" 2>&1 &
   gateway_pid=$!; pids+=("$gateway_pid")
   for _ in $(seq 1 1200); do
     if curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready"; then
@@ -118,7 +119,7 @@ done
   echo "- java: $(java -version 2>&1 | head -1); wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "- code: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- gateway plugin-api plugins config || echo ' (with local changes)')"
   echo "- command: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP C=$C CLASSIFIER=$CLASSIFIER bench/first10s.sh"
-  echo "- gateway: default config (config/gateway.yaml: warm-up on, access log, metrics, bulkheads), $PLUGINS"
+  echo "- gateway: ${CONFIG:-default config (config/gateway.yaml: warm-up on, access log, metrics, bulkheads)}, $PLUGINS"
   echo "- load before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "Per round, a fresh gateway JVM, driven from the moment /health/ready answered; the bare route"
