@@ -32,7 +32,7 @@ import picocli.CommandLine;
  */
 class ServeGrpcPortIT {
     static final Pattern LISTENING = Pattern.compile(
-            "listening on 127\\.0\\.0\\.1:(\\d+), gRPC \\(inference\\.GRPCInferenceService\\) on 127\\.0\\.0\\.1:(\\d+)");
+            "listening on 127\\.0\\.0\\.1:(\\d+) \\(.*?transport.*?\\), gRPC \\(inference\\.GRPCInferenceService\\) on 127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
