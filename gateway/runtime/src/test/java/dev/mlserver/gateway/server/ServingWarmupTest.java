@@ -9,7 +9,6 @@ import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +26,7 @@ class ServingWarmupTest {
 
     @Test
     void everyClassifiersPredictRouteIsDrivenThroughTheWholeStackBeforeReadiness() throws IOException {
-        Files.copy(TestGateway.examplePlugins().resolve("iris.jar"), plugins.resolve("iris.jar"));
-        Files.copy(TestGateway.examplePlugins().resolve("wine.jar"), plugins.resolve("wine.jar"));
+        TestGateway.copyExamples(plugins, "iris", "wine");
         try (TestGateway gateway = TestGateway.start(plugins, """
                 warmup:
                   requests: 300
@@ -84,24 +82,25 @@ class ServingWarmupTest {
 
     /** The warm-up predictions of {@code classifier} answered 200. */
     private static int warmed(String metrics, String classifier) {
-        Matcher m = Pattern.compile("(?m)^mlserver_warmup_requests_total\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
-        int total = 0;
-        while (m.find()) {
-            if (m.group(1).contains("classifier=\"" + classifier + "\"") && m.group(1).contains("status=\"200\"")) {
-                total += (int) Double.parseDouble(m.group(2));
-            }
-        }
-        return total;
+        return answered(metrics, "mlserver_warmup_requests_total", classifier);
     }
 
-    /** The predict requests of {@code classifier} answered 200, summed over its series, whatever their label order. */
+    /** The predict requests of {@code classifier} answered 200. */
     private static int counted(String metrics, String classifier) {
-        Matcher m = Pattern.compile("(?m)^mlserver_requests_total\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
+        return answered(metrics, "mlserver_requests_total", classifier, "route=\"predict\"");
+    }
+
+    /**
+     * The series {@code name} of {@code classifier} with status 200 and every one of {@code labels},
+     * summed over its series, whatever their label order.
+     */
+    private static int answered(String metrics, String name, String classifier, String... labels) {
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
         int total = 0;
         while (m.find()) {
-            String labels = m.group(1);
-            if (labels.contains("classifier=\"" + classifier + "\"") && labels.contains("route=\"predict\"")
-                    && labels.contains("status=\"200\"")) {
+            String series = m.group(1);
+            if (series.contains("classifier=\"" + classifier + "\"") && series.contains("status=\"200\"")
+                    && java.util.Arrays.stream(labels).allMatch(series::contains)) {
                 total += (int) Double.parseDouble(m.group(2));
             }
         }

@@ -44,6 +44,13 @@ public final class TestGateway implements AutoCloseable {
         return Path.of(dir);
     }
 
+    /** Copies the example plugins {@code names} (iris, sentiment, ...) into {@code dir}, as {@code <name>.jar}. */
+    public static void copyExamples(Path dir, String... names) throws java.io.IOException {
+        for (String name : names) {
+            java.nio.file.Files.copy(examplePlugins().resolve(name + ".jar"), dir.resolve(name + ".jar"));
+        }
+    }
+
     public static TestGateway start(Path pluginsDir) {
         return start(pluginsDir, "");
     }

@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,9 +39,7 @@ class BinaryTensorDataTest {
 
     @BeforeAll
     static void start() throws IOException {
-        for (String name : List.of("iris", "sentiment")) {
-            Files.copy(TestGateway.examplePlugins().resolve(name + ".jar"), plugins.resolve(name + ".jar"));
-        }
+        TestGateway.copyExamples(plugins, "iris", "sentiment");
         gateway = TestGateway.start(plugins);
     }
 

@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,9 +50,7 @@ class GrpcProtocolTest {
 
     @BeforeAll
     static void start() throws IOException {
-        for (String name : List.of("iris", "sentiment")) {
-            Files.copy(TestGateway.examplePlugins().resolve(name + ".jar"), plugins.resolve(name + ".jar"));
-        }
+        TestGateway.copyExamples(plugins, "iris", "sentiment");
         PluginJars.plugin("slow").classifier(FixtureClassifier.class)
                 .yaml("sleep_ms: 1500\nlimits:\n  max_concurrent_predictions: 1\n  max_queue: 0\n  timeout_ms: 300\n")
                 .writeTo(plugins, "slow.jar");

@@ -13,7 +13,6 @@ import io.vertx.json.schema.JsonSchemaOptions;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -36,9 +35,7 @@ class ProtocolOpenApiTest {
 
     @BeforeAll
     static void start() throws IOException {
-        for (String jar : List.of("iris.jar", "sentiment.jar")) {
-            Files.copy(TestGateway.examplePlugins().resolve(jar), plugins.resolve(jar));
-        }
+        TestGateway.copyExamples(plugins, "iris", "sentiment");
         gateway = TestGateway.start(plugins);
     }
 

@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +36,7 @@ class RestProtocolTest {
 
     @BeforeAll
     static void start() throws IOException {
-        for (String name : List.of("iris", "sentiment")) {
-            Files.copy(TestGateway.examplePlugins().resolve(name + ".jar"), plugins.resolve(name + ".jar"));
-        }
+        TestGateway.copyExamples(plugins, "iris", "sentiment");
         PluginJars.plugin("slow").classifier(FixtureClassifier.class)
                 .yaml("sleep_ms: 1500\nlimits:\n  max_concurrent_predictions: 1\n  max_queue: 0\n  timeout_ms: 300\n")
                 .writeTo(plugins, "slow.jar");
