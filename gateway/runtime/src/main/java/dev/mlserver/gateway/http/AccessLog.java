@@ -32,8 +32,8 @@ final class AccessLog implements Handler<RoutingContext> {
     /**
      * The header the gateway's own warm-up requests carry, with a value drawn once per process, so
      * that no client can pass for them: they warm the JIT before readiness and are neither counted
-     * nor logged (3,000 cold predictions per classifier at every start would fill the latency
-     * histograms and the access log).
+     * nor logged (the {@code warmup.requests} cold predictions per classifier of every start would
+     * fill the latency histograms and the access log).
      */
     private static final String WARMUP_HEADER = "X-Mlserver-Warmup";
     private static final String WARMUP_MARK = RequestIds.newId();

@@ -79,19 +79,6 @@ public final class Gateway {
     private volatile PluginWatcher watcher;
     private volatile String deploymentId;
 
-    /** The network transport the event loops use, and why, for the start-up line. */
-    String transport() {
-        if (vertx.isNativeTransportEnabled()) {
-            return "epoll transport";
-        }
-        if (!config.server().nativeTransport()) {
-            return "NIO transport: server.native_transport is false";
-        }
-        Throwable cause = vertx.unavailableNativeTransportCause();
-        return "NIO transport: the native one is unavailable"
-                + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
-    }
-
     private Gateway(GatewayConfig config, Supplier<GatewayConfig> source) {
         this.config = config;
         this.current = config;
@@ -268,6 +255,19 @@ public final class Gateway {
     static String urls(String host, int port) {
         String base = "http://" + (host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host) + ":" + port;
         return "console " + base + "/  API docs " + base + "/docs  metrics " + base + "/metrics";
+    }
+
+    /** The network transport the event loops use, and why, for the start-up line. */
+    String transport() {
+        if (vertx.isNativeTransportEnabled()) {
+            return "epoll transport";
+        }
+        if (!config.server().nativeTransport()) {
+            return "NIO transport: server.native_transport is false";
+        }
+        Throwable cause = vertx.unavailableNativeTransportCause();
+        return "NIO transport: the native one is unavailable"
+                + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
     }
 
     /** Drives every serving classifier's predict route before readiness; see {@link ServingWarmup}. */
