@@ -70,6 +70,9 @@ class SigtermIT {
                 shutdown:
                   grace_period_ms: 3000
                   drain_timeout_ms: 10000
+                warmup:
+                  requests: 20
+                  until_jit_quiet: false
                 """);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path logFile = dir.resolve("server.log");

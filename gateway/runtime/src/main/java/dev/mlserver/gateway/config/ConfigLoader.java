@@ -166,7 +166,8 @@ public final class ConfigLoader {
         GatewayConfig.Warmup warmupConfig = new GatewayConfig.Warmup(
                 warmup.integer("requests", GatewayConfig.Warmup.DEFAULT_REQUESTS),
                 warmup.longValue("max_ms", GatewayConfig.Warmup.DEFAULT_MAX_MS),
-                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY));
+                warmup.integer("concurrency", GatewayConfig.Warmup.DEFAULT_CONCURRENCY),
+                warmup.bool("until_jit_quiet", true));
         warmup.rejectUnknown();
 
         Yaml.Node grpc = root.child("grpc");

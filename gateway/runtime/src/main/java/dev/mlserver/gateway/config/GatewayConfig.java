@@ -392,16 +392,19 @@ public record GatewayConfig(Server server, Api api, String repository, Plugins p
      * The {@code warmup:} section: before readiness turns 200, each classifier's real predict
      * route is driven over loopback until the serving path is compiled, or until the time runs out.
      *
-     * @param requests predictions sent to each classifier; 0 turns the warm-up off
+     * @param requests predictions sent to each classifier at least; 0 turns the warm-up off
      * @param maxMs how long the whole warm-up may take
-     * @param concurrency requests in flight at once
+     * @param concurrency requests in flight at once per classifier (at most twice its
+     *     max_concurrent_predictions, so that some wait in its queue, as under load)
+     * @param untilJitQuiet whether, once each classifier has had {@code requests}, the warm-up goes
+     *     on until the JIT compiler has gone quiet (otherwise it stops there)
      */
-    public record Warmup(int requests, long maxMs, int concurrency) {
-        public static final int DEFAULT_REQUESTS = 3000;
-        public static final long DEFAULT_MAX_MS = 10_000;
+    public record Warmup(int requests, long maxMs, int concurrency, boolean untilJitQuiet) {
+        public static final int DEFAULT_REQUESTS = 200;
+        public static final long DEFAULT_MAX_MS = 60_000;
         public static final int DEFAULT_CONCURRENCY = 8;
-        public static final Warmup DEFAULTS = new Warmup(DEFAULT_REQUESTS, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
-        public static final Warmup OFF = new Warmup(0, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY);
+        public static final Warmup DEFAULTS = new Warmup(DEFAULT_REQUESTS, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY, true);
+        public static final Warmup OFF = new Warmup(0, DEFAULT_MAX_MS, DEFAULT_CONCURRENCY, true);
 
         public Warmup {
             if (requests < 0) {

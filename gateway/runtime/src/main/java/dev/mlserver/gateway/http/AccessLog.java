@@ -28,12 +28,20 @@ final class AccessLog implements Handler<RoutingContext> {
     static final int MAX_PAYLOAD_CHARS = 4096;
     static final int CLIENT_CLOSED = 499;
 
+    /**
+     * Where the warm-up's lines go: logback.xml gives it an appender that encodes them, as the
+     * console's does, and writes them nowhere.
+     */
+    static final String WARMUP_LOGGER = LOGGER + ".warmup";
+
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
+    private static final Logger WARMUP_LOG = LoggerFactory.getLogger(WARMUP_LOGGER);
     /**
      * The header the gateway's own warm-up requests carry, with a value drawn once per process, so
      * that no client can pass for them: they warm the JIT before readiness and are neither counted
-     * nor logged (the {@code warmup.requests} cold predictions per classifier of every start would
-     * fill the latency histograms and the access log).
+     * nor logged (the warm-up's cold predictions of every start would fill the latency histograms
+     * and the access log). They run the same code as a client's, into meters nobody scrapes and a
+     * logger that writes nowhere, so that this code is compiled too before readiness.
      */
     private static final String WARMUP_HEADER = "X-Mlserver-Warmup";
     private static final String WARMUP_MARK = RequestIds.newId();
@@ -80,9 +88,10 @@ final class AccessLog implements Handler<RoutingContext> {
         LoadedClassifier classifier = exchange.classifier;
         try {
             if (exchange.prediction && warmup(ctx)) {
-                if (classifier != null) {
-                    metrics.warmupRequest(classifier.info(), status);
+                if (classifier != null && exchange.route != null) {
+                    metrics.warmupRequest(classifier, exchange.route.name(), status, nanos);
                 }
+                log(WARMUP_LOG, ctx, exchange, status, nanos);
                 return;
             }
             if (classifier != null) {
@@ -95,7 +104,7 @@ final class AccessLog implements Handler<RoutingContext> {
                     recent.record(classifier.info().name(), status, nanos);
                 }
             }
-            log(ctx, exchange, status, nanos);
+            log(LOG, ctx, exchange, status, nanos);
         } finally {
             if (classifier != null) {
                 classifier.leave();
@@ -103,11 +112,11 @@ final class AccessLog implements Handler<RoutingContext> {
         }
     }
 
-    private void log(RoutingContext ctx, Exchange exchange, int status, long nanos) {
-        if (!logging.accessLog() || !LOG.isInfoEnabled() || (!logging.accessLogProbes() && probe(ctx.request().path()))) {
+    private void log(Logger log, RoutingContext ctx, Exchange exchange, int status, long nanos) {
+        if (!logging.accessLog() || !log.isInfoEnabled() || (!logging.accessLogProbes() && probe(ctx.request().path()))) {
             return;
         }
-        LoggingEventBuilder line = LOG.atInfo().setMessage("request")
+        LoggingEventBuilder line = log.atInfo().setMessage("request")
                 .addKeyValue("request_id", exchange.requestId)
                 .addKeyValue("method", ctx.request().method().name())
                 .addKeyValue("path", clip(ctx.request().path(), 200))

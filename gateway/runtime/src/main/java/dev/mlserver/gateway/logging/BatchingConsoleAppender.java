@@ -25,6 +25,10 @@ import java.util.concurrent.locks.LockSupport;
  * neither wake it nor contend with it, and a second of traffic costs a few hundred writes, not one
  * write and one thread wake-up per line. When the queue is full a line is dropped, never waited
  * for, and the drop is counted in the next line written.
+ *
+ * <p>With {@code <discard>true</discard>} the lines are encoded as usual and then thrown away: the
+ * gateway's warm-up logs through such an appender so that the access log's code is compiled before
+ * readiness without its lines reaching the console.
  */
 public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
     static final int QUEUE = 8192;
@@ -51,6 +55,11 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
         return encoder;
     }
 
+    /** Whether encoded lines are thrown away rather than written to standard output. */
+    public void setDiscard(boolean discard) {
+        this.out = discard ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
+    }
+
     /** For tests: where the lines go instead of standard output. */
     void setOutputStream(OutputStream out) {
         this.out = out;
@@ -62,7 +71,7 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
             addError("no encoder for " + getName());
             return;
         }
-        writer = new Thread(this::drain, "mlserver-log-writer");
+        writer = new Thread(this::drain, "mlserver-log-writer" + (LogSetup.CONSOLE.equals(getName()) ? "" : "-" + getName()));
         writer.setDaemon(true);
         super.start();
         writer.start();

@@ -7,33 +7,38 @@ import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.encoder.Encoder;
 import dev.mlserver.gateway.config.GatewayConfig;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies {@code logging.format} to the console appender of {@code logback.xml}, which starts
- * out as JSON: the config file is read after logback has started.
+ * out as JSON: the config file is read after logback has started. The warm-up's discarding
+ * appender follows the console, so that the warm-up compiles the encoder the console uses.
  */
 public final class LogSetup {
-    /** The appender of logback.xml whose encoder is switched. */
+    /** The console appender of logback.xml. */
     static final String CONSOLE = "CONSOLE";
     /** The readable pattern for {@code logging.format: text}; key-value pairs at the end. */
     static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg %kvp%n";
 
     private LogSetup() {}
 
-    /** Switches the console to {@code format}; does nothing when logback is not the backend. */
+    /** Switches the console (and the warm-up's appender) to {@code format}; does nothing when logback is not the backend. */
     public static void apply(GatewayConfig.LogFormat configured) {
         GatewayConfig.LogFormat format = configured.resolve();
         ILoggerFactory factory = LoggerFactory.getILoggerFactory();
         if (!(factory instanceof LoggerContext context)) {
             return;
         }
-        BatchingConsoleAppender console = console(context);
-        if (console == null) {
-            return;
+        for (BatchingConsoleAppender appender : appenders(context)) {
+            switchFormat(context, appender, format);
         }
-        boolean json = console.getEncoder() instanceof JsonLineEncoder;
+    }
+
+    private static void switchFormat(LoggerContext context, BatchingConsoleAppender appender, GatewayConfig.LogFormat format) {
+        boolean json = appender.getEncoder() instanceof JsonLineEncoder;
         if (json == (format == GatewayConfig.LogFormat.JSON)) {
             return;
         }
@@ -47,19 +52,21 @@ public final class LogSetup {
         }
         encoder.setContext(context);
         encoder.start();
-        console.stop();
-        console.setEncoder(encoder);
-        console.start();
+        appender.stop();
+        appender.setEncoder(encoder);
+        appender.start();
     }
 
-    private static BatchingConsoleAppender console(LoggerContext context) {
+    /** The console appender and the warm-up's, which encodes as the console does. */
+    private static Set<BatchingConsoleAppender> appenders(LoggerContext context) {
+        Set<BatchingConsoleAppender> found = new LinkedHashSet<>();
         for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
             for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {
-                if (it.next() instanceof BatchingConsoleAppender console && CONSOLE.equals(console.getName())) {
-                    return console;
+                if (it.next() instanceof BatchingConsoleAppender appender) {
+                    found.add(appender);
                 }
             }
         }
-        return null;
+        return found;
     }
 }

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
@@ -68,6 +69,12 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     /** By loaded version (identity: a rebuild of one version is a new key with the same meters). */
     private final Map<LoadedClassifier, RouteMeters> routeMeters = new ConcurrentHashMap<>();
+    /**
+     * The warm-up's predictions go through the same meters' code as a client's, so that the JIT
+     * compiles it before readiness, but into a registry nobody scrapes.
+     */
+    private final PrometheusMeterRegistry warmupRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<LoadedClassifier, RouteMeters> warmupRouteMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
     private final Map<String, Counter> warmupCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
@@ -147,9 +154,14 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * status of the same outcome (200, 400, 404, 503, 504, ...).
      */
     public void request(LoadedClassifier classifier, String protocol, String route, int status, long nanos) {
-        RouteMeters meters = routeMeters.get(classifier);
+        record(routeMeters, registry, classifier, protocol, route, status, nanos);
+    }
+
+    private static void record(Map<LoadedClassifier, RouteMeters> byClassifier, MeterRegistry registry,
+                               LoadedClassifier classifier, String protocol, String route, int status, long nanos) {
+        RouteMeters meters = byClassifier.get(classifier);
         if (meters == null) {
-            meters = routeMeters.computeIfAbsent(classifier, c -> new RouteMeters(c.info()));
+            meters = byClassifier.computeIfAbsent(classifier, c -> new RouteMeters(c.info(), registry));
         }
         meters.record(protocol, route, status, nanos);
     }
@@ -159,7 +171,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * without building a key per request. Meters are registered on first use; registering again
      * (a race, or a new instance for the same version) gives the same meters back.
      */
-    private final class RouteMeters {
+    private static final class RouteMeters {
         /** protocol, route pairs, flattened */
         static final List<String> ROUTES = List.of(NATIVE, "predict", NATIVE, "predict_proba", NATIVE, "ready",
                 NATIVE, "describe", V2_REST, "infer", V2_REST, "metadata", V2_REST, "ready",
@@ -168,11 +180,13 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         static final int STATUSES = 1000;
 
         final ClassifierInfo info;
+        final MeterRegistry registry;
         final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(PAIRS * STATUSES);
         final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(PAIRS);
 
-        RouteMeters(ClassifierInfo info) {
+        RouteMeters(ClassifierInfo info, MeterRegistry registry) {
             this.info = info;
+            this.registry = registry;
         }
 
         static int index(String protocol, String route) {
@@ -226,15 +240,24 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
 
     /**
      * Counts one of the gateway's own warm-up predictions, which {@code mlserver_requests_total}
-     * and the latency histograms leave out.
+     * and the latency histograms leave out: its route meters are recorded by the same code as a
+     * client's, into a registry that is never scraped.
      */
-    public void warmupRequest(ClassifierInfo info, int status) {
+    public void warmupRequest(LoadedClassifier classifier, String route, int status, long nanos) {
+        ClassifierInfo info = classifier.info();
         warmupCounters.computeIfAbsent(info.name() + '\0' + info.version() + '\0' + status,
                 k -> Counter.builder("mlserver_warmup_requests")
                         .description("The gateway's own warm-up predictions before readiness, by status; "
                                 + "not in mlserver_requests_total")
                         .tags("classifier", info.name(), "version", info.version(), "status", Integer.toString(status))
                         .register(registry)).increment();
+        record(warmupRouteMeters, warmupRegistry, classifier, NATIVE, route, status, nanos);
+    }
+
+    /** Lets go of the warm-up's own meters once it has ended. */
+    public void warmupEnded() {
+        warmupRouteMeters.clear();
+        warmupRegistry.clear();
     }
 
     /** Records prediction-cache lookups of one request: instances answered from the cache and not. */

@@ -216,6 +216,7 @@ public final class Gateway {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
                         warmUp().onComplete(warmed -> {
+                            metrics.warmupEnded();
                             registry.warmedUp();
                             startWatching();
                         });
@@ -283,8 +284,8 @@ public final class Gateway {
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         List<ServingWarmup.Target> targets = registry.serving().stream()
                 .filter(c -> c.info().example() != null && !c.info().example().isNull())
-                .map(c -> ServingWarmup.target(prefix, c.info().name(), c.info().example(),
-                        c.info().limits().maxConcurrentPredictions(), warmup.concurrency(), Json.MAPPER))
+                .map(c -> ServingWarmup.target(prefix, c.info().name(), c.info().example(), c.info().limits(),
+                        warmup.concurrency(), Json.MAPPER))
                 .toList();
         long start = System.nanoTime();
         return new ServingWarmup(vertx, port.get(), warmup, RouteTable.warmupHeaders()).run(targets)

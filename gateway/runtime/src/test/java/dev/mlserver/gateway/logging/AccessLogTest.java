@@ -181,6 +181,31 @@ class AccessLogTest {
             var console = ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).getAppender(LogSetup.CONSOLE);
             assertThat(((BatchingConsoleAppender) console).getEncoder())
                     .isInstanceOf(ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
+            // the warm-up's discarding appender encodes as the console does
+            var warmup = ((Logger) LoggerFactory.getLogger("mlserver.access.warmup")).getAppender("WARMUP");
+            assertThat(((BatchingConsoleAppender) warmup).getEncoder())
+                    .isInstanceOf(ch.qos.logback.classic.encoder.PatternLayoutEncoder.class);
+        }
+    }
+
+    @Test
+    void theWarmUpsLinesAreBuiltLikeAClientsButNeverReachTheAccessLog() {
+        Logger warmupLogger = (Logger) LoggerFactory.getLogger("mlserver.access.warmup");
+        ListAppender<ILoggingEvent> warmupLines = new ListAppender<>();
+        warmupLines.start();
+        warmupLogger.addAppender(warmupLines);
+        try (TestGateway gateway = TestGateway.start(TestGateway.examplePlugins(),
+                "warmup: {requests: 20, until_jit_quiet: false}\n")) {
+            assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
+            int classifiers = TestGateway.json(gateway.get("/classifiers")).path("classifiers").size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> warmupLines.list.size() == 20 * classifiers);
+            assertThat(warmupLines.list).allSatisfy(e -> assertThat(e.getKeyValuePairs().toString())
+                    .containsPattern("path=\"/\\w+/predict\"").contains("status=\"200\""));
+            assertThat(lines.list).noneMatch(e -> e.getKeyValuePairs().toString().contains("/predict"));
+            post(gateway, "/iris/predict", IRIS, "req-after-warmup");
+            assertThat(awaitLine("req-after-warmup").get("path").asText()).isEqualTo("/iris/predict");
+        } finally {
+            warmupLogger.detachAppender(warmupLines);
         }
     }
 }

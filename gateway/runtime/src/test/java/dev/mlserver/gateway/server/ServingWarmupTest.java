@@ -3,8 +3,12 @@ package dev.mlserver.gateway.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.config.Limits;
+import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
@@ -14,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -30,6 +35,7 @@ class ServingWarmupTest {
         try (TestGateway gateway = TestGateway.start(plugins, """
                 warmup:
                   requests: 300
+                  until_jit_quiet: false
                   max_ms: 120000
                   concurrency: 4
                 """)) {
@@ -78,6 +84,77 @@ class ServingWarmupTest {
             // 120 ms a prediction, two at a time: 1.5 s holds a few dozen of the 4,000, never all
             assertThat(warmed(test.get("/metrics").body(), "slow")).isBetween(1, 40);
         }
+    }
+
+    @Test
+    void afterItsRequestsEachClassifierGoesOnUntilTheCompilerHasGoneQuiet() throws IOException {
+        TestGateway.copyExamples(plugins, "iris", "wine");
+        try (TestGateway gateway = TestGateway.start(plugins)) {
+            long start = System.nanoTime();
+            // the compiler works for the first second, then stops
+            LongSupplier compiler = () -> Math.min(1000, (System.nanoTime() - start) / 1_000_000);
+            List<ServingWarmup.Outcome> outcomes = warmUp(gateway, new GatewayConfig.Warmup(50, 60_000, 4, true), compiler);
+            long took = (System.nanoTime() - start) / 1_000_000;
+            assertThat(outcomes).hasSize(2).allSatisfy(o -> {
+                assertThat(o.stoppedBecause()).isEqualTo("JIT quiet");
+                assertThat(o.failed()).isZero();
+                // one second of compiling and a quiet window after it: far more than 50 requests
+                assertThat(o.answered()).isGreaterThan(50);
+            });
+            assertThat(took).isBetween(1000 + ServingWarmup.QUIET_WINDOW_MS, 30_000L);
+        }
+    }
+
+    @Test
+    void aCompilerThatNeverGoesQuietIsCutOffByTheTimeLimitAndWithoutUntilJitQuietTheRequestsAreAll() throws IOException {
+        TestGateway.copyExamples(plugins, "iris");
+        try (TestGateway gateway = TestGateway.start(plugins)) {
+            long start = System.nanoTime();
+            LongSupplier busy = () -> (System.nanoTime() - start) / 1_000_000;
+            assertThat(warmUp(gateway, new GatewayConfig.Warmup(50, 2500, 4, true), busy)).singleElement().satisfies(o -> {
+                assertThat(o.stoppedBecause()).isEqualTo("warmup.max_ms reached");
+                assertThat(o.answered()).isGreaterThan(50);
+            });
+            assertThat(warmUp(gateway, new GatewayConfig.Warmup(50, 60_000, 4, false), busy)).singleElement().satisfies(o -> {
+                assertThat(o.stoppedBecause()).isEqualTo("done");
+                assertThat(o.answered()).isEqualTo(50);
+            });
+            // a JVM that does not report its compiler's time: each classifier gets its requests
+            assertThat(warmUp(gateway, new GatewayConfig.Warmup(50, 60_000, 4, true), null)).singleElement().satisfies(o -> {
+                assertThat(o.stoppedBecause()).isEqualTo("done");
+                assertThat(o.answered()).isEqualTo(50);
+            });
+        }
+    }
+
+    @Test
+    void someRequestsWaitInTheQueueButNeverMoreThanSlotsAndQueueHold() {
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode example = mapper.createArrayNode().add(5.1).add(3.5);
+        assertThat(ServingWarmup.target("", "iris", example, limits(2, 64), 8, mapper).concurrency()).isEqualTo(4);
+        assertThat(ServingWarmup.target("", "iris", example, limits(2, 0), 8, mapper).concurrency()).isEqualTo(2);
+        assertThat(ServingWarmup.target("", "iris", example, limits(8, 64), 8, mapper).concurrency()).isEqualTo(8);
+        assertThat(ServingWarmup.target("", "iris", example, limits(1, 64), 8, mapper).concurrency()).isEqualTo(2);
+        // the example comes compact and pretty-printed, as clients send it
+        assertThat(ServingWarmup.target("/v1", "iris", example, limits(2, 64), 8, mapper)).satisfies(t -> {
+            assertThat(t.path()).isEqualTo("/v1/iris/predict");
+            assertThat(t.bodies()).extracting(b -> b.toString()).containsExactly(
+                    "{\"payload\":[5.1,3.5]}", "{\n  \"payload\" : [ 5.1, 3.5 ]\n}");
+        });
+    }
+
+    private static Limits limits(int slots, int queue) {
+        return new Limits(slots, queue, Limits.DEFAULT_QUEUE_TIMEOUT_MS, Limits.DEFAULT_TIMEOUT_MS, Limits.DEFAULT_MAX_BATCH);
+    }
+
+    /** Warms every classifier of a running gateway with {@code compiler} as the compiler's clock. */
+    private static List<ServingWarmup.Outcome> warmUp(TestGateway gateway, GatewayConfig.Warmup config, LongSupplier compiler) {
+        ObjectMapper mapper = new ObjectMapper();
+        List<ServingWarmup.Target> targets = gateway.gateway().registry().serving().stream()
+                .map(c -> ServingWarmup.target("", c.info().name(), c.info().example(), c.info().limits(), config.concurrency(), mapper))
+                .toList();
+        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, RouteTable.warmupHeaders(), compiler)
+                .run(targets).await();
     }
 
     /** The warm-up predictions of {@code classifier} answered 200. */
