@@ -1,5 +1,7 @@
 package dev.mlserver.gateway.server;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.GatewayConfig;
@@ -8,13 +10,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The traffic is shaped like a client's, because code compiled for other traffic is thrown
  * away and compiled again when real traffic takes a branch the warm-up never took: some requests
- * wait in the bulkhead's queue (twice its slots in flight), bodies come compact and
- * pretty-printed, some requests carry more headers, and connections are closed and opened again.
+ * wait in the bulkhead's queue (twice its slots in flight), bodies come compact, spaced (as
+ * Python's {@code json.dumps} writes them) and pretty-printed, some requests carry more headers,
+ * and connections are closed and opened again.
  *
  * <p>Each classifier gets at least {@code warmup.requests} predictions. With
  * {@code warmup.until_jit_quiet} (the default) all of them then go on until the JIT compiler has
@@ -46,9 +52,9 @@ import org.slf4j.LoggerFactory;
 final class ServingWarmup {
     private static final Logger LOG = LoggerFactory.getLogger(ServingWarmup.class);
     /** The window over which the compiler's activity is judged. */
-    static final long QUIET_WINDOW_MS = 2000;
+    static final long QUIET_WINDOW_MS = 3000;
     /** The JIT is quiet once it has compiled for less than this share of the window. */
-    static final double QUIET_SHARE = 0.05;
+    static final double QUIET_SHARE = 0.03;
     /** How often the compiler's total time is sampled. */
     static final long SAMPLE_MS = 250;
     /** One request in so many on a connection asks for it to be closed, so that closing is warmed too. */
@@ -86,7 +92,7 @@ final class ServingWarmup {
     }
 
     /**
-     * The predict route of a classifier, its example as a compact and as a pretty-printed body, and
+     * The predict route of a classifier, its example as a compact, a spaced and a pretty-printed body, and
      * its share of requests in flight: at most twice its prediction slots, so that some wait in its
      * queue as under load, and never more than slots and queue hold.
      */
@@ -96,6 +102,7 @@ final class ServingWarmup {
         try {
             JsonNode body = mapper.createObjectNode().set("payload", example);
             bodies = List.of(Buffer.buffer(mapper.writeValueAsBytes(body)),
+                    Buffer.buffer(mapper.writer(new SpacedPrinter()).writeValueAsBytes(body)),
                     Buffer.buffer(mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(body)));
         } catch (Exception e) {
             throw new IllegalArgumentException("example of " + name + " cannot be written", e);
@@ -105,23 +112,36 @@ final class ServingWarmup {
         return new Target(name, prefix + "/" + name + "/predict", bodies, Math.max(1, inFlight));
     }
 
+    /** JSON on one line with a space after each colon and comma, as Python's {@code json.dumps} writes it. */
+    private static final class SpacedPrinter extends MinimalPrettyPrinter {
+        @Override
+        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(": ");
+        }
+
+        @Override
+        public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(", ");
+        }
+
+        @Override
+        public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(", ");
+        }
+    }
+
     /** Warms every target at once; completes (never fails) when all have stopped. */
     Future<List<Outcome>> run(List<Target> targets) {
         if (targets.isEmpty() || !config.enabled()) {
             return Future.succeededFuture(List.of());
         }
-        int connections = targets.stream().mapToInt(Target::concurrency).sum();
-        HttpClient client = vertx.createHttpClient(new HttpClientOptions()
-                        .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
-                new PoolOptions().setHttp1MaxSize(connections));
         long deadline = System.nanoTime() + config.maxMs() * 1_000_000L;
-        List<Run> runs = targets.stream().map(target -> new Run(client, target, deadline)).toList();
+        List<Run> runs = targets.stream().map(target -> new Run(target, deadline)).toList();
         JitWatch jit = new JitWatch(runs);
         List<Future<Outcome>> all = runs.stream().map(Run::start).toList();
-        return Future.join(all).transform(done -> {
+        return Future.join(all).map(done -> {
             jit.stop();
-            List<Outcome> outcomes = all.stream().map(Future::result).toList();
-            return client.close().transform(closed -> Future.succeededFuture(outcomes));
+            return all.stream().map(Future::result).toList();
         });
     }
 
@@ -177,11 +197,17 @@ final class ServingWarmup {
         }
     }
 
-    /** One classifier's warm-up: {@code concurrency} request loops sharing one count. */
+    /**
+     * One classifier's warm-up: {@code concurrency} connections, each driven by its own thread,
+     * sharing one count. The client is plain blocking sockets, sharing no code with the server's
+     * Netty and Vert.x: a client in the same JVM that ran through them would have the JIT compile
+     * the server's hot path for the client's types too, and leave it slower.
+     */
     private final class Run {
-        private final HttpClient client;
         private final Target target;
         private final long deadline;
+        /** Request bytes by body, by whether more headers are sent, by whether the connection is to close. */
+        private final byte[][][][] requests;
         private final AtomicInteger sent = new AtomicInteger();
         private final AtomicInteger answered = new AtomicInteger();
         private final AtomicInteger failed = new AtomicInteger();
@@ -190,16 +216,40 @@ final class ServingWarmup {
         private volatile String stop;
         private volatile JitWatch jit;
 
-        Run(HttpClient client, Target target, long deadline) {
-            this.client = client;
+        Run(Target target, long deadline) {
             this.target = target;
             this.deadline = deadline;
+            requests = new byte[target.bodies().size()][2][2][];
+            for (int b = 0; b < requests.length; b++) {
+                for (int more = 0; more < 2; more++) {
+                    for (int close = 0; close < 2; close++) {
+                        requests[b][more][close] = request(target.bodies().get(b), more == 1, close == 1);
+                    }
+                }
+            }
+        }
+
+        private byte[] request(Buffer body, boolean moreHeaders, boolean close) {
+            StringBuilder head = new StringBuilder("POST ").append(target.path()).append(" HTTP/1.1\r\n")
+                    .append("Host: 127.0.0.1:").append(port).append("\r\n")
+                    .append("Content-Type: application/json\r\n")
+                    .append("Content-Length: ").append(body.length()).append("\r\n");
+            headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+            if (moreHeaders) {
+                head.append("Accept: application/json\r\nUser-Agent: mlserver-warmup\r\nAccept-Encoding: identity\r\n");
+            }
+            if (close) {
+                head.append("Connection: close\r\n");
+            }
+            return Buffer.buffer(head.append("\r\n").toString()).appendBuffer(body).getBytes();
         }
 
         Future<Outcome> start() {
             loops.set(target.concurrency());
             for (int i = 0; i < target.concurrency(); i++) {
-                next();
+                Thread thread = new Thread(this::drive, "mlserver-warmup-" + target.name() + "-" + i);
+                thread.setDaemon(true);
+                thread.start();
             }
             return done.future();
         }
@@ -209,42 +259,48 @@ final class ServingWarmup {
             return stop != null || sent.get() >= config.requests();
         }
 
-        private void next() {
-            String reason = stopReason();
-            if (reason != null) {
-                if (stop == null) {
-                    stop = reason;
+        /** One connection's loop: a request, its whole answer, the next request. */
+        private void drive() {
+            Connection connection = null;
+            try {
+                while (stopReason() == null) {
+                    int n = sent.getAndIncrement();
+                    boolean close = n % CLOSE_EVERY == CLOSE_EVERY - 1;
+                    if (connection == null) {
+                        connection = new Connection(port);
+                    }
+                    int status = connection.exchange(requests[n % requests.length][(n / 2) % 2][close ? 1 : 0]);
+                    if (status == 200) {
+                        answered.incrementAndGet();
+                    } else {
+                        failed.incrementAndGet();
+                        finish("answered " + status);
+                    }
+                    if (close || connection.closing) {
+                        connection.close();
+                        connection = null;
+                    }
                 }
+            } catch (IOException | RuntimeException e) {
+                failed.incrementAndGet();
+                finish(e.toString());
+            } finally {
+                if (connection != null) {
+                    connection.close();
+                }
+                finish(stopReason());
                 if (loops.decrementAndGet() == 0) {
                     done.complete(new Outcome(target.name(), answered.get(), failed.get(), stop));
                 }
-                return;
             }
-            int n = sent.getAndIncrement();
-            RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI(target.path())
-                    .putHeader("Content-Type", "application/json");
-            headers.forEach(options::putHeader);
-            if (n % 2 == 1) {
-                options.putHeader("Accept", "application/json").putHeader("User-Agent", "mlserver-warmup");
+        }
+
+        private void finish(String reason) {
+            synchronized (this) {
+                if (stop == null) {
+                    stop = reason;
+                }
             }
-            if (n % CLOSE_EVERY == CLOSE_EVERY - 1) {
-                options.putHeader("Connection", "close");
-            }
-            Buffer body = target.bodies().get(n % target.bodies().size());
-            client.request(options)
-                    .compose(request -> request.send(body))
-                    .compose(response -> response.body().map(b -> response.statusCode()))
-                    .onComplete(result -> {
-                        if (result.succeeded() && result.result() == 200) {
-                            answered.incrementAndGet();
-                        } else {
-                            failed.incrementAndGet();
-                            if (stop == null) {
-                                stop = result.succeeded() ? "answered " + result.result() : result.cause().toString();
-                            }
-                        }
-                        next();
-                    });
         }
 
         private String stopReason() {
@@ -258,6 +314,80 @@ final class ServingWarmup {
                 return config.untilJitQuiet() && compileMillis != null ? "JIT quiet" : "done";
             }
             return null;
+        }
+    }
+
+    /** A kept-alive HTTP/1.1 connection to the gateway on loopback, one exchange at a time. */
+    private static final class Connection {
+        private static final int TIMEOUT_MS = 30_000;
+        private final Socket socket;
+        private final OutputStream out;
+        private final InputStream in;
+        private final byte[] skip = new byte[8192];
+        /** Whether the gateway said it closes the connection after this answer. */
+        boolean closing;
+
+        Connection(int port) throws IOException {
+            socket = new Socket();
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(TIMEOUT_MS);
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            out = socket.getOutputStream();
+            in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+        }
+
+        /** Sends one request and reads its whole answer; its status. */
+        int exchange(byte[] request) throws IOException {
+            out.write(request);
+            out.flush();
+            String statusLine = line();
+            if (!statusLine.startsWith("HTTP/1.1 ") || statusLine.length() < 12) {
+                throw new IOException("not an HTTP/1.1 answer: " + statusLine);
+            }
+            int status = Integer.parseInt(statusLine.substring(9, 12));
+            long length = -1;
+            for (String header = line(); !header.isEmpty(); header = line()) {
+                int colon = header.indexOf(':');
+                String name = colon < 0 ? header : header.substring(0, colon).trim();
+                String value = colon < 0 ? "" : header.substring(colon + 1).trim();
+                if (name.equalsIgnoreCase("content-length")) {
+                    length = Long.parseLong(value);
+                } else if (name.equalsIgnoreCase("connection") && value.equalsIgnoreCase("close")) {
+                    closing = true;
+                }
+            }
+            if (length < 0) {
+                throw new IOException("an answer without Content-Length");
+            }
+            for (long left = length; left > 0; ) {
+                int read = in.read(skip, 0, (int) Math.min(skip.length, left));
+                if (read < 0) {
+                    throw new EOFException("connection closed in the middle of an answer");
+                }
+                left -= read;
+            }
+            return status;
+        }
+
+        private String line() throws IOException {
+            StringBuilder line = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new EOFException("connection closed before the answer ended");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
+        }
+
+        void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing a loopback socket: nothing to do about it
+            }
         }
     }
 
