@@ -47,7 +47,7 @@ start_gateway() { # LOG -> sets gateway_pid, and ready_s (seconds from start to 
   java -jar gateway/runtime/target/mlserver-runtime.jar serve ${CONFIG:+--config="$CONFIG"} --port "$GATEWAY_PORT" \
     --grpc-port 0 --plugins-dir "$PLUGINS" > "$log" 2>&1 &
   gateway_pid=$!; pids+=("$gateway_pid")
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 2400); do
     if curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready"; then
       ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')
       return

@@ -32,7 +32,7 @@ cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --plugins-dir "$out/plugins" \
   > "$out/gateway.log" 2>&1 &
 pids+=("$!")
-for _ in $(seq 1 120); do
+for _ in $(seq 1 240); do
   curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break
   sleep 0.5
 done

@@ -44,7 +44,7 @@ java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_POR
   --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
 base="http://127.0.0.1:$GATEWAY_PORT"
-for _ in $(seq 1 120); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 240); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
 
 # The three bodies, from iris's advertised example: the native body as it is, and its one

@@ -41,7 +41,7 @@ javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classe
 java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --grpc-port 0 --plugins-dir "$PLUGINS" \
   > "$out/gateway.log" 2>&1 &
 gateway_pid=$!; pids+=("$gateway_pid")
-for _ in $(seq 1 120); do
+for _ in $(seq 1 240); do
   curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break
   sleep 0.5
 done

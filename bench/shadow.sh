@@ -65,7 +65,7 @@ java -jar gateway/runtime/target/mlserver-runtime.jar serve --config "$out/gatew
   --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
 pids+=("$!")
 base="http://127.0.0.1:$GATEWAY_PORT"
-for _ in $(seq 1 120); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 240); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
 curl -sf "$base/iris" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["example"]))' > "$out/body.json"
 
