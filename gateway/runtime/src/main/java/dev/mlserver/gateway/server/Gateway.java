@@ -215,10 +215,12 @@ public final class Gateway {
                     vertx.executeBlocking(directory::initialLoad, false).onComplete(done -> {
                         LOG.info("{} classifier(s) serving: {}", registry.serving().size(),
                                 registry.serving().stream().map(c -> c.info().name() + " " + c.info().version()).toList());
+                        // the watcher starts first: its scans share JDK code with the bulkheads'
+                        // threads, which the JIT then compiles for both before readiness
+                        startWatching();
                         warmUp().onComplete(warmed -> {
                             metrics.warmupEnded();
                             registry.warmedUp();
-                            startWatching();
                         });
                     });
                     return port.get();

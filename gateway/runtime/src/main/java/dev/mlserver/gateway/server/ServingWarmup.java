@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>The traffic is shaped like a client's, because code compiled for other traffic is thrown
  * away and compiled again when real traffic takes a branch the warm-up never took: some requests
  * wait in the bulkhead's queue (twice its slots in flight), bodies come compact, spaced (as
- * Python's {@code json.dumps} writes them) and pretty-printed, some requests carry more headers,
+ * Python's {@code json.dumps} writes them, with a final newline) and pretty-printed, some requests carry more headers,
  * and connections are closed and opened again.
  *
  * <p>Each classifier gets at least {@code warmup.requests} predictions. With
@@ -102,7 +102,7 @@ final class ServingWarmup {
         try {
             JsonNode body = mapper.createObjectNode().set("payload", example);
             bodies = List.of(Buffer.buffer(mapper.writeValueAsBytes(body)),
-                    Buffer.buffer(mapper.writer(new SpacedPrinter()).writeValueAsBytes(body)),
+                    Buffer.buffer(mapper.writer(new SpacedPrinter()).writeValueAsBytes(body)).appendString("\n"),
                     Buffer.buffer(mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(body)));
         } catch (Exception e) {
             throw new IllegalArgumentException("example of " + name + " cannot be written", e);
@@ -112,7 +112,10 @@ final class ServingWarmup {
         return new Target(name, prefix + "/" + name + "/predict", bodies, Math.max(1, inFlight));
     }
 
-    /** JSON on one line with a space after each colon and comma, as Python's {@code json.dumps} writes it. */
+    /**
+     * JSON on one line with a space after each colon and comma, as Python's {@code json.dumps}
+     * writes it (the body then gets a final newline, as a file written with {@code print} has).
+     */
     private static final class SpacedPrinter extends MinimalPrettyPrinter {
         @Override
         public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {

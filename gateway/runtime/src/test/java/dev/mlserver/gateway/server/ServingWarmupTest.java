@@ -139,7 +139,7 @@ class ServingWarmupTest {
         assertThat(ServingWarmup.target("/v1", "iris", example, limits(2, 64), 8, mapper)).satisfies(t -> {
             assertThat(t.path()).isEqualTo("/v1/iris/predict");
             assertThat(t.bodies()).extracting(b -> b.toString()).containsExactly(
-                    "{\"payload\":[5.1,3.5]}", "{\"payload\": [5.1, 3.5]}", "{\n  \"payload\" : [ 5.1, 3.5 ]\n}");
+                    "{\"payload\":[5.1,3.5]}", "{\"payload\": [5.1, 3.5]}\n", "{\n  \"payload\" : [ 5.1, 3.5 ]\n}");
         });
     }
 
