@@ -75,6 +75,12 @@ class HotReloadTest {
                 .findFirst().orElse(null);
     }
 
+    /** The jar's state, from one look at {@code /classifiers}; null while it has no entry. */
+    private static String pluginState(TestGateway gateway, String jar) {
+        JsonNode status = pluginStatus(gateway, jar);
+        return status == null ? null : status.get("state").asText();
+    }
+
     private static List<LoadLoop.Answer> failures(List<LoadLoop.Answer> answers) {
         return answers.stream().filter(a -> a.status() != 200).limit(5).toList();
     }
@@ -270,8 +276,7 @@ class HotReloadTest {
             JsonNode before = TestGateway.json(gateway.get("/classifiers")).get("classifiers");
 
             Files.write(plugins.resolve("broken.jar"), "PK this is not a jar".getBytes());
-            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "broken.jar") != null
-                    && pluginStatus(gateway, "broken.jar").get("state").asText().equals("failed"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(pluginState(gateway, "broken.jar")));
 
             assertThat(pluginStatus(gateway, "broken.jar").get("reason").asText()).contains("not a readable jar");
             assertThat(TestGateway.json(gateway.get("/classifiers")).get("classifiers")).isEqualTo(before);
@@ -316,15 +321,13 @@ class HotReloadTest {
              LoadLoop load = LoadLoop.start(gateway, "/fixture/predict", X, 2, 500_000)) {
             PluginJars.plugin("fixture").version("1.0.0").classifier(FixtureClassifier.class)
                     .entry("artifacts/other.bin", new byte[16]).writeTo(plugins, "b.jar");
-            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar") != null
-                    && pluginStatus(gateway, "b.jar").get("state").asText().equals("failed"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(pluginState(gateway, "b.jar")));
             assertThat(pluginStatus(gateway, "b.jar").get("reason").asText()).contains("already served from a.jar");
             String before = gateway.gateway().registry().find("fixture").orElseThrow().info().jarSha256();
 
             Files.delete(plugins.resolve("a.jar"));
             // while b.jar is loaded again its entry may be between states: absent counts as not ready yet
-            await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "b.jar") != null
-                    && pluginStatus(gateway, "b.jar").get("state").asText().equals("ready"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> "ready".equals(pluginState(gateway, "b.jar")));
             await().atMost(Duration.ofSeconds(15)).until(() -> !before.equals(
                     gateway.gateway().registry().find("fixture").map(c -> c.info().jarSha256()).orElse(before)));
             int answered = load.answered();
@@ -367,8 +370,7 @@ class HotReloadTest {
 
             Files.move(plugins.resolve("fixture.jar"), plugins.resolve("fixture-1.0.0.jar"));
             await().atMost(Duration.ofSeconds(15)).until(() -> pluginStatus(gateway, "fixture.jar") == null
-                    && pluginStatus(gateway, "fixture-1.0.0.jar") != null
-                    && pluginStatus(gateway, "fixture-1.0.0.jar").get("state").asText().equals("ready"));
+                    && "ready".equals(pluginState(gateway, "fixture-1.0.0.jar")));
             int before = load.answered();
             await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() > before + 20);
             List<LoadLoop.Answer> answers = load.stop();
