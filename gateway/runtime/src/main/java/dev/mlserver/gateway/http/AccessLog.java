@@ -4,6 +4,7 @@ import static dev.mlserver.gateway.Messages.clip;
 
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.metrics.WarmupMark;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -29,22 +30,16 @@ final class AccessLog implements Handler<RoutingContext> {
     static final int CLIENT_CLOSED = 499;
 
     /**
-     * Where the warm-up's lines go: logback.xml gives it an appender that encodes them, as the
-     * console's does, and writes them nowhere.
+     * The gateway's own warm-up requests ({@link WarmupMark}) are neither counted nor logged: the
+     * cold predictions of every start would fill the latency histograms and the access log. They
+     * run the same code as a client's, so that it is compiled before readiness, into meters nobody
+     * scrapes and this logger, which logback.xml gives an appender that encodes lines as the
+     * console's does and writes them nowhere.
      */
     static final String WARMUP_LOGGER = LOGGER + ".warmup";
 
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
     private static final Logger WARMUP_LOG = LoggerFactory.getLogger(WARMUP_LOGGER);
-    /**
-     * The header the gateway's own warm-up requests carry, with a value drawn once per process, so
-     * that no client can pass for them: they warm the JIT before readiness and are neither counted
-     * nor logged (the warm-up's cold predictions of every start would fill the latency histograms
-     * and the access log). They run the same code as a client's, into meters nobody scrapes and a
-     * logger that writes nowhere, so that this code is compiled too before readiness.
-     */
-    private static final String WARMUP_HEADER = "X-Mlserver-Warmup";
-    private static final String WARMUP_MARK = RequestIds.newId();
 
     private final GatewayMetrics metrics;
     private final RecentRequests recent;
@@ -70,11 +65,11 @@ final class AccessLog implements Handler<RoutingContext> {
 
     /** The header of the gateway's own warm-up requests, by name. */
     static Map<String, String> warmupHeaders() {
-        return Map.of(WARMUP_HEADER, WARMUP_MARK);
+        return WarmupMark.headers();
     }
 
     private static boolean warmup(RoutingContext ctx) {
-        return WARMUP_MARK.equals(ctx.request().getHeader(WARMUP_HEADER));
+        return WarmupMark.carriedBy(ctx.request().getHeader(WarmupMark.HEADER));
     }
 
     /**

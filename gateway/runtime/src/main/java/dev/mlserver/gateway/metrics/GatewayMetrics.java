@@ -115,7 +115,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * with HTTP server requests recorded by the cheaper {@link HttpServerRequestMetrics}.
      */
     public io.vertx.core.spi.VertxMetricsFactory vertxMetricsFactory() {
-        return LeanVertxMetrics.factory(registry);
+        return LeanVertxMetrics.factory(registry, warmupRegistry);
     }
 
     private void secondsCounters() {

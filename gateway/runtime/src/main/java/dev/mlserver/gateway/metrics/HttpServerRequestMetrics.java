@@ -28,37 +28,48 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
     static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
     private static final int STATUSES = 1000;
 
+    private static final CharSequence WARMUP_HEADER = io.vertx.core.http.HttpHeaders.createOptimized(WarmupMark.HEADER);
+
     private final HttpServerMetrics<Object, Object, Object> tcp;
     private final Meters meters;
+    /** Where the gateway's own warm-up requests are recorded: the same code, a registry nobody scrapes. */
+    private final Meters warmupMeters;
 
-    HttpServerRequestMetrics(HttpServerMetrics<Object, Object, Object> tcp, Meters meters) {
+    HttpServerRequestMetrics(HttpServerMetrics<Object, Object, Object> tcp, Meters meters, Meters warmupMeters) {
         this.tcp = tcp;
         this.meters = meters;
+        this.warmupMeters = warmupMeters;
     }
 
-    /** One request in flight: its method's index, when it began, which of its two halves have ended. */
+    /**
+     * One request in flight: the meters it is recorded in, its method's index, when it began, which
+     * of its two halves have ended.
+     */
     static final class Request {
+        final Meters meters;
         final int method;
         final long start = System.nanoTime();
         boolean requestEnded;
         boolean responseEnded;
         boolean reset;
 
-        Request(int method) {
+        Request(Meters meters, int method) {
+            this.meters = meters;
             this.method = method;
         }
     }
 
     @Override
     public Request requestBegin(Object socket, HttpRequest request) {
-        Request r = new Request(methodIndex(request.method()));
-        meters.perMethod(r.method).active.increment();
+        String mark = request.headers().get(WARMUP_HEADER);
+        Request r = new Request(mark != null && WarmupMark.carriedBy(mark) ? warmupMeters : meters, methodIndex(request.method()));
+        r.meters.perMethod(r.method).active.increment();
         return r;
     }
 
     @Override
     public void requestEnd(Request r, HttpRequest request, long bytesRead) {
-        meters.perMethod(r.method).requestBytes.record(bytesRead);
+        r.meters.perMethod(r.method).requestBytes.record(bytesRead);
         r.requestEnded = true;
         if (r.responseEnded) {
             done(r);
@@ -67,7 +78,7 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
 
     @Override
     public void responseEnd(Request r, HttpResponse response, long bytesWritten) {
-        PerStatus s = meters.perStatus(r.method, response.statusCode());
+        PerStatus s = r.meters.perStatus(r.method, response.statusCode());
         s.requests.increment();
         s.time.record(System.nanoTime() - r.start, TimeUnit.NANOSECONDS);
         s.responseBytes.record(bytesWritten);
@@ -79,15 +90,15 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
 
     @Override
     public void requestReset(Request r) {
-        meters.perMethod(r.method).resets.increment();
+        r.meters.perMethod(r.method).resets.increment();
         done(r);
     }
 
     @Override
     public Request responsePushed(Object socket, HttpMethod method, String uri, HttpResponse response) {
-        Request r = new Request(methodIndex(method));
+        Request r = new Request(meters, methodIndex(method));
         r.requestEnded = true;
-        meters.perMethod(r.method).active.increment();
+        r.meters.perMethod(r.method).active.increment();
         return r;
     }
 
@@ -95,7 +106,7 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
     private void done(Request r) {
         if (!r.reset) {
             r.reset = true;
-            meters.perMethod(r.method).active.decrement();
+            r.meters.perMethod(r.method).active.decrement();
         }
     }
 

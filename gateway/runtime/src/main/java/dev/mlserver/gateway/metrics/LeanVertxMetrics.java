@@ -31,19 +31,24 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 final class LeanVertxMetrics implements VertxMetrics {
     private final VertxMetrics micrometer;
     private final HttpServerRequestMetrics.Meters requestMeters;
+    private final HttpServerRequestMetrics.Meters warmupMeters;
 
-    private LeanVertxMetrics(VertxMetrics micrometer, MeterRegistry registry) {
+    private LeanVertxMetrics(VertxMetrics micrometer, MeterRegistry registry, MeterRegistry warmupRegistry) {
         this.micrometer = micrometer;
         this.requestMeters = new HttpServerRequestMetrics.Meters(registry);
+        this.warmupMeters = new HttpServerRequestMetrics.Meters(warmupRegistry);
     }
 
-    /** A metrics factory for {@code Vertx.builder().withMetrics(...)}, reporting into {@code registry}. */
-    static VertxMetricsFactory factory(MeterRegistry registry) {
+    /**
+     * A metrics factory for {@code Vertx.builder().withMetrics(...)}, reporting into {@code registry},
+     * and the gateway's own warm-up requests into {@code warmupRegistry}.
+     */
+    static VertxMetricsFactory factory(MeterRegistry registry, MeterRegistry warmupRegistry) {
         MicrometerMetricsFactory micrometer = new MicrometerMetricsFactory(registry);
         return new VertxMetricsFactory() {
             @Override
             public VertxMetrics metrics(VertxOptions options) {
-                return new LeanVertxMetrics(micrometer.metrics(options), registry);
+                return new LeanVertxMetrics(micrometer.metrics(options), registry, warmupRegistry);
             }
 
             @Override
@@ -67,7 +72,7 @@ final class LeanVertxMetrics implements VertxMetrics {
     @SuppressWarnings("unchecked")
     public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions options, SocketAddress localAddress) {
         HttpServerMetrics<?, ?, ?> tcp = micrometer.createHttpServerMetrics(options, localAddress);
-        return tcp == null ? null : new HttpServerRequestMetrics((HttpServerMetrics<Object, Object, Object>) tcp, requestMeters);
+        return tcp == null ? null : new HttpServerRequestMetrics((HttpServerMetrics<Object, Object, Object>) tcp, requestMeters, warmupMeters);
     }
 
     @Override

@@ -45,9 +45,11 @@ class ServingWarmupTest {
             assertThat(warmed(metrics, "wine")).isEqualTo(300);
             // the warm-up is counted apart: the request counters and the access log start from the first client
             assertThat(counted(metrics, "iris")).isZero();
+            assertThat(serverPosts(metrics)).isZero();
             assertThat(gateway.post("/iris/predict", "{\"payload\": [5.1, 3.5, 1.4, 0.2]}").statusCode()).isEqualTo(200);
             // counted when the response has ended, which can be just after the client has it
             await().atMost(Duration.ofSeconds(10)).until(() -> counted(gateway.get("/metrics").body(), "iris") == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> serverPosts(gateway.get("/metrics").body()) == 1);
             // a client cannot pass for the warm-up: the header's value is drawn per process
             assertThat(gateway.send(java.net.http.HttpRequest.newBuilder(gateway.uri("/iris/predict"))
                     .header("Content-Type", "application/json").header("X-Mlserver-Warmup", "1")
@@ -160,6 +162,18 @@ class ServingWarmupTest {
     /** The warm-up predictions of {@code classifier} answered 200. */
     private static int warmed(String metrics, String classifier) {
         return answered(metrics, "mlserver_warmup_requests_total", classifier);
+    }
+
+    /** Vert.x's count of POST requests the HTTP server answered 200, of any route. */
+    private static int serverPosts(String metrics) {
+        Matcher m = Pattern.compile("(?m)^vertx_http_server_requests_total\\{([^}]*)} ([0-9.]+)$").matcher(metrics);
+        int total = 0;
+        while (m.find()) {
+            if (m.group(1).contains("method=\"POST\"") && m.group(1).contains("code=\"200\"")) {
+                total += (int) Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
     }
 
     /** The predict requests of {@code classifier} answered 200. */
