@@ -11,7 +11,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +60,6 @@ final class AccessLog implements Handler<RoutingContext> {
             ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
         ctx.next();
-    }
-
-    /** The header of the gateway's own warm-up requests, by name. */
-    static Map<String, String> warmupHeaders() {
-        return WarmupMark.headers();
     }
 
     private static boolean warmup(RoutingContext ctx) {

@@ -148,14 +148,6 @@ public final class RouteTable {
         return Set.copyOf(names);
     }
 
-    /**
-     * The headers the gateway's own warm-up requests carry: those requests are neither counted in
-     * the metrics nor access-logged.
-     */
-    public static Map<String, String> warmupHeaders() {
-        return AccessLog.warmupHeaders();
-    }
-
     /** The router serving every route from {@code services}. */
     public Router router(RouteServices services) {
         return router(services, r -> { });

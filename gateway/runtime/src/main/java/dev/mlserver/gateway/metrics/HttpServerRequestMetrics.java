@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
@@ -28,7 +29,7 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
     static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
     private static final int STATUSES = 1000;
 
-    private static final CharSequence WARMUP_HEADER = io.vertx.core.http.HttpHeaders.createOptimized(WarmupMark.HEADER);
+    private static final CharSequence WARMUP_HEADER = HttpHeaders.createOptimized(WarmupMark.HEADER);
 
     private final HttpServerMetrics<Object, Object, Object> tcp;
     private final Meters meters;
@@ -61,8 +62,8 @@ final class HttpServerRequestMetrics implements HttpServerMetrics<HttpServerRequ
 
     @Override
     public Request requestBegin(Object socket, HttpRequest request) {
-        String mark = request.headers().get(WARMUP_HEADER);
-        Request r = new Request(mark != null && WarmupMark.carriedBy(mark) ? warmupMeters : meters, methodIndex(request.method()));
+        boolean warmup = WarmupMark.carriedBy(request.headers().get(WARMUP_HEADER));
+        Request r = new Request(warmup ? warmupMeters : meters, methodIndex(request.method()));
         r.meters.perMethod(r.method).active.increment();
         return r;
     }

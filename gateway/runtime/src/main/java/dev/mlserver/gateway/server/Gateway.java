@@ -11,6 +11,7 @@ import dev.mlserver.gateway.http.RouteServices;
 import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.metrics.WarmupMark;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.PluginDirectory;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
@@ -290,7 +291,7 @@ public final class Gateway {
                         warmup.concurrency(), Json.MAPPER))
                 .toList();
         long start = System.nanoTime();
-        return new ServingWarmup(vertx, port.get(), warmup, RouteTable.warmupHeaders()).run(targets)
+        return new ServingWarmup(vertx, port.get(), warmup, WarmupMark.headers()).run(targets)
                 .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }
 

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
-import dev.mlserver.gateway.http.RouteTable;
+import dev.mlserver.gateway.metrics.WarmupMark;
 import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
@@ -155,7 +155,7 @@ class ServingWarmupTest {
         List<ServingWarmup.Target> targets = gateway.gateway().registry().serving().stream()
                 .map(c -> ServingWarmup.target("", c.info().name(), c.info().example(), c.info().limits(), config.concurrency(), mapper))
                 .toList();
-        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, RouteTable.warmupHeaders(), compiler)
+        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, WarmupMark.headers(), compiler)
                 .run(targets).await();
     }
 
