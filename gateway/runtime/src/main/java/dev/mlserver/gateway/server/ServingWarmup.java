@@ -139,8 +139,9 @@ final class ServingWarmup {
             return Future.succeededFuture(List.of());
         }
         long deadline = System.nanoTime() + config.maxMs() * 1_000_000L;
-        List<Run> runs = targets.stream().map(target -> new Run(target, deadline)).toList();
-        JitWatch jit = new JitWatch(runs);
+        JitWatch jit = new JitWatch();
+        List<Run> runs = targets.stream().map(target -> new Run(target, deadline, jit)).toList();
+        jit.watch(runs);
         List<Future<Outcome>> all = runs.stream().map(Run::start).toList();
         return Future.join(all).map(done -> {
             jit.stop();
@@ -153,25 +154,23 @@ final class ServingWarmup {
      * {@code warmup.requests} and the compiler has gone quiet.
      */
     private final class JitWatch {
-        private final List<Run> runs;
+        /** Whether the warm-up waits for the compiler at all; otherwise it is quiet from the start. */
+        private final boolean watching = config.untilJitQuiet() && compileMillis != null;
         /** (ms, compiler ms) pairs, oldest first, reaching just over one window back */
         private final List<long[]> samples = new ArrayList<>();
-        private final long timer;
-        private volatile boolean quiet;
+        private List<Run> runs = List.of();
+        private long timer = -1;
+        private volatile boolean quiet = !watching;
 
-        JitWatch(List<Run> runs) {
+        /** Starts sampling, to judge once {@code runs} have each had their requests. */
+        void watch(List<Run> runs) {
             this.runs = runs;
-            if (!config.untilJitQuiet() || compileMillis == null) {
-                quiet = true;
-                timer = -1;
-                if (config.untilJitQuiet()) {
-                    LOG.info("warm-up: this JVM does not report its compiler's time; each classifier gets warmup.requests");
-                }
-            } else {
+            if (watching) {
                 sample();
                 timer = vertx.setPeriodic(SAMPLE_MS, id -> sample());
+            } else if (config.untilJitQuiet()) {
+                LOG.info("warm-up: this JVM does not report its compiler's time; each classifier gets warmup.requests");
             }
-            runs.forEach(run -> run.jit = this);
         }
 
         private void sample() {
@@ -191,6 +190,11 @@ final class ServingWarmup {
 
         boolean quiet() {
             return quiet;
+        }
+
+        /** Why a run that has had its requests stops once the compiler is quiet. */
+        String reason() {
+            return watching ? "JIT quiet" : "done";
         }
 
         void stop() {
@@ -216,12 +220,13 @@ final class ServingWarmup {
         private final AtomicInteger failed = new AtomicInteger();
         private final AtomicInteger loops = new AtomicInteger();
         private final Promise<Outcome> done = Promise.promise();
+        private final JitWatch jit;
         private volatile String stop;
-        private volatile JitWatch jit;
 
-        Run(Target target, long deadline) {
+        Run(Target target, long deadline, JitWatch jit) {
             this.target = target;
             this.deadline = deadline;
+            this.jit = jit;
             requests = new byte[target.bodies().size()][2][2][];
             for (int b = 0; b < requests.length; b++) {
                 for (int more = 0; more < 2; more++) {
@@ -314,7 +319,7 @@ final class ServingWarmup {
                 return "warmup.max_ms reached";
             }
             if (sent.get() >= config.requests() && jit.quiet()) {
-                return config.untilJitQuiet() && compileMillis != null ? "JIT quiet" : "done";
+                return jit.reason();
             }
             return null;
         }
