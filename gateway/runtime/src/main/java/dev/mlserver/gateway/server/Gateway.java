@@ -5,6 +5,7 @@ import dev.mlserver.gateway.cache.PredictionCache;
 import dev.mlserver.gateway.config.ClassifierSettings;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.connection.ConnectionGuard;
+import dev.mlserver.gateway.connection.Http2Flushes;
 import dev.mlserver.gateway.http.InvalidRequests;
 import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.RouteServices;
@@ -438,7 +439,7 @@ public final class Gateway {
         private final LongSupplier drainLeftMillis;
         private HttpServer server;
 
-        /** @param guard the HTTP/1.1 connection guard; null on the gRPC port */
+        /** @param guard the HTTP/1.1 connection guard; null on the gRPC port, whose flushes are merged instead */
         ServerVerticle(HttpServerOptions options, Handler<HttpServerRequest> router, AtomicInteger port, ConnectionGuard guard,
                        LongSupplier drainLeftMillis) {
             this.options = options;
@@ -453,6 +454,8 @@ public final class Gateway {
             server = vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router);
             if (guard != null) {
                 guard.install(server, options);
+            } else {
+                Http2Flushes.install(server);
             }
             return server.listen().onSuccess(s -> port.set(s.actualPort()));
         }
