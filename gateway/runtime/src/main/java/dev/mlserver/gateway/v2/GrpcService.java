@@ -1,6 +1,6 @@
 package dev.mlserver.gateway.v2;
 
-import com.google.protobuf.Message;
+import com.google.protobuf.MessageLite;
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
@@ -18,11 +18,14 @@ import dev.mlserver.gateway.v2.proto.ServerReadyResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.CodecException;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.common.WireFormat;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -41,6 +44,26 @@ public final class GrpcService {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcService.class);
     private static final Logger ACCESS = LoggerFactory.getLogger("mlserver.access");
     static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+    private static final GrpcMessageEncoder<MessageLite> MESSAGES = GrpcMessageEncoder.encoder();
+
+    /** Answers are protobuf messages, or an infer answer in its two encoded parts ({@link GrpcCodec.InferAnswer}). */
+    private static final GrpcMessageEncoder<Object> ANSWERS = new GrpcMessageEncoder<>() {
+        @Override
+        public GrpcMessage encode(Object answer, WireFormat format) throws CodecException {
+            if (answer instanceof GrpcCodec.InferAnswer infer) {
+                if (format == WireFormat.PROTOBUF) {
+                    return GrpcMessage.message("identity", Buffer.buffer(infer.encoded()));
+                }
+                return MESSAGES.encode(infer.message(), format);
+            }
+            return MESSAGES.encode((MessageLite) answer, format);
+        }
+
+        @Override
+        public boolean accepts(WireFormat format) {
+            return MESSAGES.accepts(format);
+        }
+    };
 
     private final Inference inference;
     private final GatewayMetrics metrics;
@@ -70,15 +93,14 @@ public final class GrpcService {
     }
 
     /** One call: its request message as bytes, its caller's metadata. */
-    private record Call(GrpcServerRequest<Buffer, Message> request, byte[] message, long start) {
+    private record Call(GrpcServerRequest<Buffer, Object> request, byte[] message, long start) {
         String authorization() {
             return request.headers().get("authorization");
         }
     }
 
-    private void unary(GrpcServer server, String method, Function<Call, Future<? extends Message>> handler) {
-        ServiceMethod<Buffer, Message> serviceMethod = ServiceMethod.server(SERVICE, method,
-                GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY);
+    private void unary(GrpcServer server, String method, Function<Call, Future<?>> handler) {
+        ServiceMethod<Buffer, Object> serviceMethod = ServiceMethod.server(SERVICE, method, ANSWERS, GrpcMessageDecoder.IDENTITY);
         server.callHandler(serviceMethod, request -> {
             long start = System.nanoTime();
             request.last().onComplete(received -> {
@@ -86,7 +108,7 @@ public final class GrpcService {
                     return;
                 }
                 Call call = new Call(request, received.result().getBytes(), start);
-                Future<? extends Message> answer;
+                Future<?> answer;
                 try {
                     answer = handler.apply(call);
                 } catch (RuntimeException e) {
@@ -110,21 +132,21 @@ public final class GrpcService {
                 .setName(inference.serverName()).setVersion(inference.serverVersion()).build());
     }
 
-    private Future<Message> modelReady(Call call) {
+    private Future<Object> modelReady(Call call) {
         ModelReadyRequest message = parse(call, ModelReadyRequest.parser());
         guard(call, message.getName());
         return withModel(call, "ready", message.getName(), message.getVersion(), classifier -> Future.succeededFuture(
                 ModelReadyResponse.newBuilder().setReady(!inference.draining()).build()));
     }
 
-    private Future<Message> modelMetadata(Call call) {
+    private Future<Object> modelMetadata(Call call) {
         ModelMetadataRequest message = parse(call, ModelMetadataRequest.parser());
         guard(call, message.getName());
         return withModel(call, "metadata", message.getName(), message.getVersion(), classifier -> Future.succeededFuture(
                 GrpcCodec.metadata(inference.model(classifier), inference.versions(classifier))));
     }
 
-    private Future<Message> modelInfer(Call call) {
+    private Future<Object> modelInfer(Call call) {
         ModelInferRequest message = GrpcCodec.parse(call.message());
         guard(call, message.getModelName());
         boolean raw = message.getRawInputContentsCount() > 0;
@@ -136,8 +158,8 @@ public final class GrpcService {
      * Runs {@code body} on the model, entered for the call: the version stays open until the answer
      * is sent, then the call is counted and logged and the version let go.
      */
-    private <T extends Message> Future<Message> withModel(Call call, String route, String name, String version,
-                                                          Function<LoadedClassifier, Future<T>> body) {
+    private <T> Future<Object> withModel(Call call, String route, String name, String version,
+                                         Function<LoadedClassifier, Future<T>> body) {
         LoadedClassifier classifier = inference.enter(name, version);
         Future<T> answer;
         try {
@@ -145,7 +167,7 @@ public final class GrpcService {
         } catch (RuntimeException e) {
             answer = Future.failedFuture(e);
         }
-        return answer.<Message>map(m -> m).andThen(result -> {
+        return answer.<Object>map(m -> m).andThen(result -> {
             int status = result.succeeded() ? 200 : code(result.cause()).status();
             try {
                 metrics.request(classifier, GatewayMetrics.V2_GRPC, route, status, System.nanoTime() - call.start());

@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.v2;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,9 +10,10 @@ import java.util.Map;
 /**
  * One loaded classifier version as an Open Inference Protocol model: its signature and the
  * parameters every response carries (the native API's eight metadata fields, model_metrics as
- * JSON text), worked out once per version.
+ * JSON text), worked out once per version, as is the part of a gRPC infer answer they make
+ * ({@link GrpcCodec#answerHead}).
  */
-record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters) {
+record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters, ByteString grpcAnswerHead) {
     static Model of(ClassifierInfo info) {
         Map<String, String> parameters = new LinkedHashMap<>();
         JsonNode metadata = info.metadata();
@@ -20,7 +22,8 @@ record Model(ClassifierInfo info, Signature signature, Map<String, String> param
             JsonNode value = field.getValue();
             parameters.put(field.getKey(), value == null || value.isNull() ? "" : value.isTextual() ? value.textValue() : value.toString());
         }
-        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters));
+        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters),
+                GrpcCodec.answerHead(info.name(), info.version(), parameters));
     }
 
     String name() {
