@@ -2,7 +2,7 @@
 # iris over the three protocols of one gateway, in one run: native POST /iris/predict, Open
 # Inference Protocol REST POST /v2/models/iris/infer, and gRPC ModelInfer.
 #
-#   bench/oip.sh                  # build, then ROUNDS x (native, v2-rest, v2-grpc), interleaved
+#   bench/oip.sh                  # build, then ROUNDS x (native, v2-rest, each gRPC shape), interleaved
 #   ROUNDS=1 DURATION=3 WARMUP=2 bench/oip.sh --no-build     # a smoke run of the script
 #
 # One gateway as shipped (config/gateway.yaml: JSON access lines to a file, metrics, bulkheads)
@@ -12,9 +12,10 @@
 # /iris/predict gives. One load generator for all three, h2load: HTTP/1.1 keep-alive (--h1) for
 # the REST routes, HTTP/2 without TLS for gRPC (application/grpc, the request message in its
 # 5-byte frame), C connections (default 16) of one request in flight each, 2 threads. gRPC is
-# driven twice: so, and as gRPC clients send C concurrent calls, as C streams of one connection
-# (a grpc-java or grpc-go channel shares one HTTP/2 connection among its calls, and Triton's C++
-# client shares one cached channel among its client objects by default; h2load then has 1 thread). Rounds
+# driven in three shapes of the same C calls in flight (GRPC_SHAPES, connections x calls each):
+# Cx1, so; C/4 x 4; 1xC. gRPC clients multiplex concurrent calls on few connections: a grpc-java
+# or grpc-go channel shares one HTTP/2 connection among its calls, and Triton's C++ client shares
+# each cached channel among several client objects by default. Rounds
 # interleave the routes; the table holds medians, p50/p99 from h2load's per-request log (no
 # coordinated-omission correction) and each route's ratio to native req/s in the same round.
 # h2load counts HTTP statuses, and a gRPC error is HTTP 200 with grpc-status in the trailers, so
@@ -126,13 +127,16 @@ run() {
   case $route in
     native) protocol=native; args=(--h1 -d "$out/native.json" -H 'Content-Type: application/json' "$base/iris/predict") ;;
     v2-rest) protocol=v2-rest; args=(--h1 -d "$out/v2.json" -H 'Content-Type: application/json' "$base/v2/models/iris/infer") ;;
-    v2-grpc|v2-grpc-1conn) protocol=v2-grpc; args=(-d "$out/grpc.bin" -H 'content-type: application/grpc' -H 'te: trailers'
+    v2-grpc-*) protocol=v2-grpc; args=(-d "$out/grpc.bin" -H 'content-type: application/grpc' -H 'te: trailers'
                                      "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/ModelInfer") ;;
   esac
-  # C connections of one request each; v2-grpc-1conn: the same C calls in flight as streams of one
-  # connection, as gRPC clients send concurrent calls (one HTTP/2 connection per channel)
+  # C connections of one request each; v2-grpc-<connections>x<calls>: that many calls in flight as
+  # streams of each connection
   local shape=(-t 2 -c "$C" -m 1)
-  [[ $route == v2-grpc-1conn ]] && shape=(-t 1 -c 1 -m "$C")
+  if [[ $route == v2-grpc-* ]]; then
+    local conns=${route#v2-grpc-}; conns=${conns%x*}
+    shape=(-t $(( conns < 2 ? conns : 2 )) -c "$conns" -m "${route##*x}")
+  fi
   rm -f "$log"
   read -r ok_before other_before < <(answered "$protocol")
   report=$(h2load "${shape[@]}" -D "$secs" --log-file="$log" "${args[@]}")
@@ -163,7 +167,13 @@ PY
   echo "- load before: $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes: $(ps -eo pcpu=,comm= --sort=-pcpu | grep -v -E 'h2load|ps$' | head -5 | awk '{printf "%s %s%%; ", $2, $1}')"
 } > "$results"
 
-routes="native v2-rest v2-grpc v2-grpc-1conn"
+# gRPC shapes, connections x calls each: C calls in flight in all of them
+GRPC_SHAPES=${GRPC_SHAPES:-"${C}x1 $(( C / 4 ))x4 1x${C}"}
+routes="native v2-rest"
+for shape in $GRPC_SHAPES; do
+  (( ${shape%x*} * ${shape#*x} == C )) || { echo "gRPC shape $shape does not hold C=$C calls"; exit 1; }
+  routes+=" v2-grpc-$shape"
+done
 echo "warming up ($WARMUP s per route)" >&2
 for route in $routes; do run "$route" "$WARMUP" >/dev/null; done
 
@@ -185,7 +195,7 @@ done
   echo "| route | req/s | p50 ms | p99 ms | ratio to native | rounds (req/s) | errors |"
   echo "|---|---|---|---|---|---|---|"
   for route in $routes; do
-    python3 - "$route" "${raw[$route]}" "${raw[native]}" "$C" <<'PY'
+    python3 - "$route" "${raw[$route]}" "${raw[native]}" <<'PY'
 import statistics, sys
 route, raw, native = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = [r.split() for r in raw.strip(";").split(";")]
@@ -193,8 +203,11 @@ base = [float(r.split()[0]) for r in native.strip(";").split(";")]
 med = lambda i: statistics.median(float(r[i]) for r in runs)
 ratios = [float(r[0]) / b for r, b in zip(runs, base)]
 label = {"native": "native POST /iris/predict", "v2-rest": "v2 REST POST /v2/models/iris/infer",
-         "v2-grpc": f"v2 gRPC ModelInfer, {sys.argv[4]} connections x 1 call",
-         "v2-grpc-1conn": f"v2 gRPC ModelInfer, 1 connection x {sys.argv[4]} calls"}[route]
+         }.get(route)
+if label is None:
+    conns, calls = route.removeprefix("v2-grpc-").split("x")
+    label = (f"v2 gRPC ModelInfer, {conns} connection{'s' if conns != '1' else ''} x {calls} "
+             f"call{'s' if calls != '1' else ''}")
 rounds = " / ".join(f"{float(r[0]):,.0f}" for r in runs)
 print(f"| {label} | {med(0):,.0f} | {med(1):.2f} | {med(2):.2f} | {statistics.median(ratios):.2f} | {rounds} | "
       f"{sum(int(r[3]) for r in runs)} |")
