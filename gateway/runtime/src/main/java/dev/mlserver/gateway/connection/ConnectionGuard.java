@@ -28,11 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What keeps hostile or broken clients from exhausting the gateway, for every server of one
- * gateway (HTTP/1.1 now; any Vert.x {@link HttpServer}, such as a gRPC one, can {@link #install}
- * it): a cap on open connections below the process's file limit, a memory budget for request
- * bodies, deadlines for headers and bodies, protocol errors answered in JSON, and a drain that
- * answers rather than drops requests on open connections at shutdown.
+ * What keeps hostile or broken clients from exhausting the gateway: a cap on open connections
+ * below the process's file limit, a memory budget for request bodies, deadlines for headers and
+ * bodies, protocol errors answered in JSON, and a drain that answers rather than drops requests on
+ * open connections at shutdown. The HTTP/1.1 server {@link #install installs} all of it; the gRPC
+ * port's connections are {@link #admitCounted counted} against the same cap.
  *
  * <p>At the connection cap the connection idle the longest on the same event loop (at least
  * {@link #EVICT_IDLE_MILLIS}) is closed to make room; when none is, the new connection is answered
@@ -116,6 +116,25 @@ public final class ConnectionGuard {
     /** Guards every connection {@code server} accepts; {@code options} are the server's own. */
     public HttpServer install(HttpServer server, HttpServerOptions options) {
         return server.connectionHandler(connection -> accept(connection, options));
+    }
+
+    /**
+     * Counts a connection of another server than the HTTP/1.1 one (the gRPC port) against the same
+     * cap, so that connections opened there cannot use up the process's files for both. At the cap
+     * it closes the connection (an HTTP/2 client hears of it as a closed connection, retries later)
+     * unless an idle HTTP/1.1 connection of the same event loop can make room; false when closed.
+     * Such connections are counted only: never evicted, and drained by their own server.
+     */
+    public boolean admitCounted(HttpConnection connection) {
+        Channel channel = ((ConnectionBase) connection).channel();
+        if (open.get() >= maxConnections && !evictIdle(byLoop.getOrDefault(channel.eventLoop(), Set.of()))) {
+            rejected(Rejection.TOO_MANY_CONNECTIONS.reason());
+            channel.close();
+            return false;
+        }
+        open.incrementAndGet();
+        channel.closeFuture().addListener(closed -> open.decrementAndGet());
+        return true;
     }
 
     /** The idle timeout to give the server: {@code server.idle_timeout_ms}. */

@@ -2,7 +2,7 @@ package dev.mlserver.gateway.connection;
 
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
@@ -23,10 +23,10 @@ public final class Http2Flushes {
     private Http2Flushes() {
     }
 
-    /** Puts off and merges the flushes of every connection {@code server} accepts. */
-    public static HttpServer install(HttpServer server) {
+    /** Puts off and merges the flushes of {@code connection}; call it from the server's connection handler. */
+    public static void install(HttpConnection connection) {
         // Vert.x has no public access to a connection's channel; its connection base class has
-        return server.connectionHandler(connection -> install(((ConnectionBase) connection).channel().pipeline()));
+        install(((ConnectionBase) connection).channel().pipeline());
     }
 
     static void install(ChannelPipeline pipeline) {

@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -200,7 +201,8 @@ public final class Gateway {
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16384);
         ConnectionGuard.apply(config.server().connections(), options);
-        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, guard, this::drainLeftMillis),
+        return vertx.deployVerticle(() -> new ServerVerticle(options, router, port, server -> guard.install(server, options),
+                        this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
                 .recover(e -> Future.failedFuture(new CannotListen(config.server().port(), CannotListen.HTTP_SETTINGS, e)))
                 .compose(id -> {
@@ -241,8 +243,13 @@ public final class Gateway {
                 .setPort(config.grpc().port() == 0 ? -2 : config.grpc().port())
                 .setHttp2ClearTextEnabled(true)
                 .setIdleTimeout(120);
-        // the connection guard speaks HTTP/1.1 (it refuses an HTTP/2 preface): not on the gRPC port
-        return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, null, this::drainLeftMillis),
+        // the guard's HTTP/1.1 checks stay off this port; its connections count against the same cap
+        Consumer<HttpServer> setUp = server -> server.connectionHandler(connection -> {
+            if (guard.admitCounted(connection)) {
+                Http2Flushes.install(connection);
+            }
+        });
+        return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, setUp, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
                 .recover(e -> Future.failedFuture(new CannotListen(config.grpc().port(), CannotListen.GRPC_SETTINGS, e)))
                 .map(id -> {
@@ -435,28 +442,24 @@ public final class Gateway {
         private final HttpServerOptions options;
         private final Handler<HttpServerRequest> router;
         private final AtomicInteger port;
-        private final ConnectionGuard guard;
+        private final Consumer<HttpServer> setUp;
         private final LongSupplier drainLeftMillis;
         private HttpServer server;
 
-        /** @param guard the HTTP/1.1 connection guard; null on the gRPC port, whose flushes are merged instead */
-        ServerVerticle(HttpServerOptions options, Handler<HttpServerRequest> router, AtomicInteger port, ConnectionGuard guard,
-                       LongSupplier drainLeftMillis) {
+        /** @param setUp what the server gets before it listens: its connection handler */
+        ServerVerticle(HttpServerOptions options, Handler<HttpServerRequest> router, AtomicInteger port,
+                       Consumer<HttpServer> setUp, LongSupplier drainLeftMillis) {
             this.options = options;
             this.router = router;
             this.port = port;
-            this.guard = guard;
+            this.setUp = setUp;
             this.drainLeftMillis = drainLeftMillis;
         }
 
         @Override
         public Future<?> start() {
             server = vertx.createHttpServer(options).invalidRequestHandler(InvalidRequests::handle).requestHandler(router);
-            if (guard != null) {
-                guard.install(server, options);
-            } else {
-                Http2Flushes.install(server);
-            }
+            setUp.accept(server);
             return server.listen().onSuccess(s -> port.set(s.actualPort()));
         }
 
