@@ -22,6 +22,8 @@ import io.vertx.grpc.common.CodecException;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.InvalidMessageException;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
@@ -69,19 +71,22 @@ public final class GrpcService {
     private final GatewayMetrics metrics;
     private final ProtocolGate auth;
     private final boolean accessLog;
+    private final int maxMessageBytes;
 
-    private GrpcService(Inference inference, GatewayMetrics metrics, ProtocolGate auth, boolean accessLog) {
+    private GrpcService(Inference inference, GatewayMetrics metrics, ProtocolGate auth, boolean accessLog,
+                        int maxMessageBytes) {
         this.inference = inference;
         this.metrics = metrics;
         this.auth = auth;
         this.accessLog = accessLog;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     /** A gRPC server (an HTTP/2 request handler) that serves the protocol's six calls. */
     public static GrpcServer create(Vertx vertx, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
         GrpcService service = new GrpcService(inference, metrics,
-                ProtocolGate.create(config, metrics.registry()), config.logging().accessLog());
-        GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.server().maxBodyBytes()));
+                ProtocolGate.create(config, metrics.registry()), config.logging().accessLog(), config.server().maxBodyBytes());
+        GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(service.maxMessageBytes));
         service.unary(server, "ServerLive", req -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
         service.unary(server, "ServerReady", req -> Future.succeededFuture(
                 ServerReadyResponse.newBuilder().setReady(inference.serverReady()).build()));
@@ -103,6 +108,7 @@ public final class GrpcService {
         ServiceMethod<Buffer, Object> serviceMethod = ServiceMethod.server(SERVICE, method, ANSWERS, GrpcMessageDecoder.IDENTITY);
         server.callHandler(serviceMethod, request -> {
             long start = System.nanoTime();
+            request.invalidMessageHandler(invalid -> refuse(new Call(request, new byte[0], start), method, invalid));
             request.last().onComplete(received -> {
                 if (received.failed()) {
                     return;
@@ -191,6 +197,21 @@ public final class GrpcService {
             return parser.parseFrom(call.message());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw Inference.invalid("the message does not parse: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A message the gRPC layer would not read: one over {@code server.max_body_bytes} is answered
+     * RESOURCE_EXHAUSTED with what the limit is (Vert.x's own answer has no message); one that is
+     * not a gRPC frame is cancelled, as Vert.x does.
+     */
+    private void refuse(Call call, String method, InvalidMessageException invalid) {
+        if (invalid instanceof MessageSizeOverflowException tooLarge) {
+            call.request().response().status(GrpcStatus.RESOURCE_EXHAUSTED).statusMessage("the message is "
+                    + tooLarge.messageSize() + " bytes, more than server.max_body_bytes (" + maxMessageBytes + " bytes)").end();
+            log(call, method, GrpcStatus.RESOURCE_EXHAUSTED);
+        } else {
+            call.request().response().cancel();
         }
     }
 

@@ -244,6 +244,17 @@ class GrpcProtocolTest {
     }
 
     @Test
+    void aMessageOverMaxBodyBytesIsResourceExhaustedAndSaysWhy() {
+        ModelInferRequest tooLarge = texts("x".repeat(1_100_000));
+
+        Status refusal = refused(() -> stub().modelInfer(tooLarge), Status.Code.RESOURCE_EXHAUSTED);
+
+        assertThat(refusal.getDescription()).contains("max_body_bytes", "1048576");
+        // the connection serves the next call
+        assertThat(labels(stub().modelInfer(irises()))).containsExactly("setosa", "virginica");
+    }
+
+    @Test
     void rawContentsOfTheWrongSizeAreInvalidArgument() {
         ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("iris")
                 .addInputs(input("input", "FP32", 2, 4)).addRawInputContents(ByteString.copyFrom(new byte[31])).build();
