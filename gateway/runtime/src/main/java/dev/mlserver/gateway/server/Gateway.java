@@ -288,10 +288,6 @@ public final class Gateway {
         if (!warmup.enabled() || draining.get()) {
             return Future.succeededFuture();
         }
-        if (config.security().tokensEnabled()) {
-            LOG.info("warm-up skipped: with tokens on, the gateway holds no token to call its own routes with");
-            return Future.succeededFuture();
-        }
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         List<ServingWarmup.Target> targets = registry.serving().stream()
                 .filter(c -> c.info().example() != null && !c.info().example().isNull())
@@ -299,7 +295,7 @@ public final class Gateway {
                         warmup.concurrency(), Json.MAPPER))
                 .toList();
         long start = System.nanoTime();
-        return new ServingWarmup(vertx, port.get(), warmup, WarmupMark.headers()).run(targets)
+        return new ServingWarmup(vertx, port.get(), warmup, WarmupMark.headers(config.security().tokensEnabled())).run(targets)
                 .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
+import dev.mlserver.gateway.metrics.WarmupMark;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -48,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * warm-up; all classifiers are warmed at once, so a slow model is cut off by the time limit
  * without delaying the others. A classifier whose example is not answered 200 stops at once; that
  * is reported, never fatal.
+ *
+ * <p>With bearer tokens on, the requests carry the warm-up's own token ({@link WarmupMark}), which
+ * the gateway accepts only while a warm-up runs.
  */
 final class ServingWarmup {
     private static final Logger LOG = LoggerFactory.getLogger(ServingWarmup.class);
@@ -142,11 +146,12 @@ final class ServingWarmup {
         JitWatch jit = new JitWatch();
         List<Run> runs = targets.stream().map(target -> new Run(target, deadline, jit)).toList();
         jit.watch(runs);
+        WarmupMark.began();
         List<Future<Outcome>> all = runs.stream().map(Run::start).toList();
         return Future.join(all).map(done -> {
             jit.stop();
             return all.stream().map(Future::result).toList();
-        });
+        }).andThen(done -> WarmupMark.ended());
     }
 
     /**

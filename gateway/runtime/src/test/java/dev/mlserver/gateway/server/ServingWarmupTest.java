@@ -60,6 +60,40 @@ class ServingWarmupTest {
     }
 
     @Test
+    void withTokensOnTheWarmUpSendsItsOwnTokenWhichPassesOnlyWhileItRuns() throws IOException {
+        TestGateway.copyExamples(plugins, "iris");
+        String clientToken = "client-token-for-the-warm-up-test";
+        try (TestGateway gateway = TestGateway.start(plugins, """
+                security:
+                  tokens:
+                    everything:
+                      token_env: TOKEN_ALL
+                      classifiers: ["*"]
+                  open_metrics: true
+                warmup:
+                  requests: 100
+                  until_jit_quiet: false
+                  max_ms: 120000
+                  concurrency: 4
+                """, Map.of("TOKEN_ALL", clientToken))) {
+            assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
+            String metrics = gateway.get("/metrics").body();
+            assertThat(warmed(metrics, "iris")).isEqualTo(100);
+            assertThat(metrics).doesNotContainPattern("(?m)^mlserver_auth_rejections_total\\{[^}]*} [1-9]");
+            String body = "{\"payload\": [5.1, 3.5, 1.4, 0.2]}";
+            // once the warm-up has ended its token is refused, the client's own passes
+            assertThat(predict(gateway, WarmupMark.headers(true).get("Authorization"), body).statusCode()).isEqualTo(401);
+            assertThat(predict(gateway, "Bearer " + clientToken, body).statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static java.net.http.HttpResponse<String> predict(TestGateway gateway, String authorization, String body) {
+        return gateway.send(java.net.http.HttpRequest.newBuilder(gateway.uri("/iris/predict"))
+                .header("Content-Type", "application/json").header("Authorization", authorization)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    @Test
     void readinessSaysWarmingUntilTheWarmUpEndsAndASlowModelIsCutOffByTheTimeLimit() throws IOException {
         PluginJars.plugin("slow").classifier(FixtureClassifier.class)
                 .yaml("sleep_ms: 120\nlimits:\n  max_concurrent_predictions: 2\n  queue_timeout_ms: 10000\n")
