@@ -32,13 +32,7 @@ class ServingWarmupTest {
     @Test
     void everyClassifiersPredictRouteIsDrivenThroughTheWholeStackBeforeReadiness() throws IOException {
         TestGateway.copyExamples(plugins, "iris", "wine");
-        try (TestGateway gateway = TestGateway.start(plugins, """
-                warmup:
-                  requests: 300
-                  until_jit_quiet: false
-                  max_ms: 120000
-                  concurrency: 4
-                """)) {
+        try (TestGateway gateway = TestGateway.start(plugins, exactly(300))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
             assertThat(warmed(metrics, "iris")).isEqualTo(300);
@@ -70,12 +64,7 @@ class ServingWarmupTest {
                       token_env: TOKEN_ALL
                       classifiers: ["*"]
                   open_metrics: true
-                warmup:
-                  requests: 100
-                  until_jit_quiet: false
-                  max_ms: 120000
-                  concurrency: 4
-                """, Map.of("TOKEN_ALL", clientToken))) {
+                """ + exactly(100), Map.of("TOKEN_ALL", clientToken))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
             assertThat(warmed(metrics, "iris")).isEqualTo(100);
@@ -85,6 +74,17 @@ class ServingWarmupTest {
             assertThat(predict(gateway, WarmupMark.headers(true).get("Authorization"), body).statusCode()).isEqualTo(401);
             assertThat(predict(gateway, "Bearer " + clientToken, body).statusCode()).isEqualTo(200);
         }
+    }
+
+    /** A warm-up of exactly {@code requests} per classifier, four at a time. */
+    private static String exactly(int requests) {
+        return """
+                warmup:
+                  requests: %d
+                  until_jit_quiet: false
+                  max_ms: 120000
+                  concurrency: 4
+                """.formatted(requests);
     }
 
     private static java.net.http.HttpResponse<String> predict(TestGateway gateway, String authorization, String body) {
