@@ -10,10 +10,11 @@ import java.util.Map;
 /**
  * One loaded classifier version as an Open Inference Protocol model: its signature and the
  * parameters every response carries (the native API's eight metadata fields, model_metrics as
- * JSON text), worked out once per version, as is the part of a gRPC infer answer they make
- * ({@link GrpcCodec#answerHead}).
+ * JSON text), worked out once per version, as are the parts of REST and gRPC infer answers they
+ * make ({@link RestCodec.Parameters}, {@link GrpcCodec#answerHead}).
  */
-record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters, ByteString grpcAnswerHead) {
+record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters, RestCodec.Parameters restParameters,
+             ByteString grpcAnswerHead) {
     static Model of(ClassifierInfo info) {
         Map<String, String> parameters = new LinkedHashMap<>();
         JsonNode metadata = info.metadata();
@@ -22,7 +23,7 @@ record Model(ClassifierInfo info, Signature signature, Map<String, String> param
             JsonNode value = field.getValue();
             parameters.put(field.getKey(), value == null || value.isNull() ? "" : value.isTextual() ? value.textValue() : value.toString());
         }
-        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters),
+        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters), RestCodec.Parameters.of(parameters),
                 GrpcCodec.answerHead(info.name(), info.version(), parameters));
     }
 

@@ -409,6 +409,29 @@ final class RestCodec {
     }
 
     /**
+     * The {@code parameters} object of a model version's answers, written once per version as JSON
+     * text: as it is, and with {@code "cached": true} for an answer from the prediction cache.
+     */
+    record Parameters(String fresh, String cached) {
+        static Parameters of(Map<String, String> parameters) {
+            return new Parameters(object(parameters, false), object(parameters, true));
+        }
+
+        private static String object(Map<String, String> parameters, boolean cached) {
+            return write(g -> {
+                g.writeStartObject();
+                for (Map.Entry<String, String> p : parameters.entrySet()) {
+                    g.writeStringField(p.getKey(), p.getValue());
+                }
+                if (cached) {
+                    g.writeBooleanField("cached", true);
+                }
+                g.writeEndObject();
+            }).toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
      * An inference answer: its body, and when some outputs are binary data, how many of its bytes
      * are JSON (the {@value #HEADER_LENGTH} header); -1 for a body that is all JSON.
      */
@@ -426,14 +449,8 @@ final class RestCodec {
             if (result.id() != null) {
                 g.writeStringField("id", result.id());
             }
-            g.writeObjectFieldStart("parameters");
-            for (Map.Entry<String, String> p : model.parameters().entrySet()) {
-                g.writeStringField(p.getKey(), p.getValue());
-            }
-            if (result.cached()) {
-                g.writeBooleanField("cached", true);
-            }
-            g.writeEndObject();
+            g.writeFieldName("parameters");
+            g.writeRawValue(result.cached() ? model.restParameters().cached() : model.restParameters().fresh());
             g.writeArrayFieldStart("outputs");
             for (String output : result.outputs()) {
                 boolean label = output.equals(Signature.LABEL);

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -59,6 +60,27 @@ class CacheHttpTest {
         assertThat(second.path("cached").asBoolean()).isTrue();
         assertThat(second.get("predictions")).isEqualTo(first.get("predictions"));
         assertThat(second.get("metadata")).isEqualTo(first.get("metadata"));
+    }
+
+    @Test
+    void aRepeatedInstanceOverTheOpenInferenceProtocolIsMarkedInItsParameters() {
+        String body = "{\"inputs\": [{\"name\": \"instances\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"{\\\"x\\\": 19}\"]}]}";
+        JsonNode first = infer(body);
+        JsonNode second = infer(body);
+        assertThat(first.path("parameters").has("cached")).as("a computed answer has no cached parameter").isFalse();
+        assertThat(second.path("parameters").path("cached").asBoolean()).isTrue();
+        for (String field : List.of("repository", "classifier", "version", "git_tag", "git_commit", "trained_at",
+                "api_version", "model_metrics")) {
+            assertThat(second.path("parameters").path(field)).as(field).isEqualTo(first.path("parameters").path(field));
+            assertThat(first.path("parameters").has(field)).as(field).isTrue();
+        }
+        assertThat(second.get("outputs")).isEqualTo(first.get("outputs"));
+    }
+
+    static JsonNode infer(String body) {
+        var response = gateway.post("/v2/models/cached/infer", body);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return TestGateway.json(response);
     }
 
     @Test
