@@ -3,18 +3,16 @@ package dev.mlserver.gateway.v2;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * One loaded classifier version as an Open Inference Protocol model: its signature and the
  * parameters every response carries (the native API's eight metadata fields, model_metrics as
- * JSON text), worked out once per version, as are the parts of REST and gRPC infer answers they
- * make ({@link RestCodec.Parameters}, {@link GrpcCodec#answerHead}).
+ * JSON text), worked out once per version as the parts of REST and gRPC infer answers they make
+ * ({@link RestCodec.Parameters}, {@link GrpcCodec#answerHead}).
  */
-record Model(ClassifierInfo info, Signature signature, Map<String, String> parameters, RestCodec.Parameters restParameters,
-             ByteString grpcAnswerHead) {
+record Model(ClassifierInfo info, Signature signature, RestCodec.Parameters restParameters, ByteString grpcAnswerHead) {
     static Model of(ClassifierInfo info) {
         Map<String, String> parameters = new LinkedHashMap<>();
         JsonNode metadata = info.metadata();
@@ -23,7 +21,7 @@ record Model(ClassifierInfo info, Signature signature, Map<String, String> param
             JsonNode value = field.getValue();
             parameters.put(field.getKey(), value == null || value.isNull() ? "" : value.isTextual() ? value.textValue() : value.toString());
         }
-        return new Model(info, Signature.of(info), Collections.unmodifiableMap(parameters), RestCodec.Parameters.of(parameters),
+        return new Model(info, Signature.of(info), RestCodec.Parameters.of(parameters),
                 GrpcCodec.answerHead(info.name(), info.version(), parameters));
     }
 
