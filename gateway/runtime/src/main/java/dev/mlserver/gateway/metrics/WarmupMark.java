@@ -34,11 +34,6 @@ public final class WarmupMark {
         return tokens ? Map.of(HEADER, VALUE, "Authorization", "Bearer " + TOKEN) : Map.of(HEADER, VALUE);
     }
 
-    /** The headers of a warm-up request with tokens off. */
-    public static Map<String, String> headers() {
-        return headers(false);
-    }
-
     /** Whether a request whose {@link #HEADER} has {@code value} is the gateway's own warm-up. */
     public static boolean carriedBy(String value) {
         return VALUE.equals(value);

@@ -189,7 +189,7 @@ class ServingWarmupTest {
         List<ServingWarmup.Target> targets = gateway.gateway().registry().serving().stream()
                 .map(c -> ServingWarmup.target("", c.info().name(), c.info().example(), c.info().limits(), config.concurrency(), mapper))
                 .toList();
-        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, WarmupMark.headers(), compiler)
+        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, WarmupMark.headers(false), compiler)
                 .run(targets).await();
     }
 
