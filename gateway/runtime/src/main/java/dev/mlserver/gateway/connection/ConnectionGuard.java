@@ -127,7 +127,7 @@ public final class ConnectionGuard {
      */
     public boolean admitCounted(HttpConnection connection) {
         Channel channel = ((ConnectionBase) connection).channel();
-        if (open.get() >= maxConnections && !evictIdle(byLoop.getOrDefault(channel.eventLoop(), Set.of()))) {
+        if (!roomFor(byLoop.getOrDefault(channel.eventLoop(), Set.of()))) {
             rejected(Rejection.TOO_MANY_CONNECTIONS.reason());
             channel.close();
             return false;
@@ -148,7 +148,7 @@ public final class ConnectionGuard {
         Channel channel = ((ConnectionBase) connection).channel();
         EventLoop loop = channel.eventLoop();
         Set<Tracked> local = byLoop.computeIfAbsent(loop, l -> new LinkedHashSet<>());
-        if (open.get() >= maxConnections && !evictIdle(local)) {
+        if (!roomFor(local)) {
             rejected(Rejection.TOO_MANY_CONNECTIONS.reason());
             channel.pipeline().firstContext().writeAndFlush(Rejection.TOO_MANY_CONNECTIONS.bytes())
                     .addListener(ChannelFutureListener.CLOSE);
@@ -193,6 +193,11 @@ public final class ConnectionGuard {
                 channel.close();
             }
         };
+    }
+
+    /** Whether one more connection fits: below the cap, or at it with an idle one of {@code local} closed to make room. */
+    private boolean roomFor(Set<Tracked> local) {
+        return open.get() < maxConnections || evictIdle(local);
     }
 
     /** Closes the longest-known idle connection of this event loop; false when none has been idle long enough. */
