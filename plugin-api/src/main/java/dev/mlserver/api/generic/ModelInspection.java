@@ -268,10 +268,6 @@ public final class ModelInspection implements AutoCloseable {
     }
 
     static String oneLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        String flat = message.replaceAll("\\s*\\R\\s*", " ").trim();
-        return flat.length() <= 400 ? flat : flat.substring(0, 400) + "...";
+        return OnnxModel.oneLine(message);
     }
 }

@@ -1,11 +1,13 @@
 package dev.mlserver.api.generic;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxMap;
 import ai.onnxruntime.OnnxSequence;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -34,6 +36,8 @@ final class TabularRunner implements Runner {
     private final Plan.Tabular plan;
     private final Tabular floatMatrix;
     private final Set<String> outputs;
+    /** One float matrix in, float probabilities or logits out: runs through {@link OnnxModel#runFloats(String, float[][], String)}. */
+    private final boolean floatsInAndOut;
 
     TabularRunner(OnnxModel model, Plan.Tabular plan) {
         this.model = model;
@@ -42,30 +46,46 @@ final class TabularRunner implements Runner {
         boolean matrix = plan.columns().size() == 1 && first.rank() == 2 && first.type().equals("float");
         this.floatMatrix = matrix ? Tabular.of(plan.featureNames()) : null;
         this.outputs = Set.of(plan.output());
+        this.floatsInAndOut = floatMatrix != null && plan.kind() != Plan.Output.ZIPMAP && floatTensor(model, plan.output());
+    }
+
+    private static boolean floatTensor(OnnxModel model, String output) {
+        try {
+            return model.session().getOutputInfo().get(output).getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT;
+        } catch (OrtException e) {
+            throw new ClassifierException("cannot read the model's outputs: " + e.getMessage(), e);
+        }
     }
 
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
+        if (floatsInAndOut) {
+            return predictions(model.runFloats(plan.columns().get(0).input(), floatMatrix.rows(instances), plan.output()),
+                    instances.size());
+        }
         Map<String, OnnxTensor> inputs = floatMatrix != null
                 ? Map.of(plan.columns().get(0).input(), Tensors.floats(floatMatrix.rows(instances)))
                 : columns(instances);
         try (OrtSession.Result result = model.session().run(inputs, outputs)) {
             OnnxValue value = result.get(0);
-            float[][] rows = plan.kind() == Plan.Output.ZIPMAP ? zipMapRows(value) : tensorRows(value);
-            if (rows.length != instances.size()) {
-                throw new ClassifierException("the model gave " + rows.length + " rows for " + instances.size() + " instances");
-            }
-            if (plan.kind() == Plan.Output.LOGITS) {
-                for (int i = 0; i < rows.length; i++) {
-                    rows[i] = Probabilities.softmax(rows[i]);
-                }
-            }
-            return Prediction.all(plan.labels(), rows);
+            return predictions(plan.kind() == Plan.Output.ZIPMAP ? zipMapRows(value) : tensorRows(value), instances.size());
         } catch (OrtException e) {
-            throw new ClassifierException("model run failed: " + ModelInspection.oneLine(e.getMessage()), e);
+            throw OnnxModel.runFailed(e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    private List<Prediction> predictions(float[][] rows, int instances) {
+        if (rows.length != instances) {
+            throw new ClassifierException("the model gave " + rows.length + " rows for " + instances + " instances");
+        }
+        if (plan.kind() == Plan.Output.LOGITS) {
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = Probabilities.softmax(rows[i]);
+            }
+        }
+        return Prediction.all(plan.labels(), rows);
     }
 
     private Map<String, OnnxTensor> columns(List<JsonNode> instances) {
@@ -193,7 +213,7 @@ final class TabularRunner implements Runner {
     }
 
     private static float[][] tensorRows(OnnxValue value) {
-        if (value instanceof OnnxTensor tensor && tensor.getInfo().type == ai.onnxruntime.OnnxJavaType.DOUBLE) {
+        if (value instanceof OnnxTensor tensor && tensor.getInfo().type == OnnxJavaType.DOUBLE) {
             long[] shape = tensor.getInfo().getShape();
             DoubleBuffer data = tensor.getDoubleBuffer();
             int rows = shape.length <= 1 ? 1 : (int) shape[0];

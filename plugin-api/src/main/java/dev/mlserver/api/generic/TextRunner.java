@@ -169,7 +169,7 @@ final class TextRunner implements Runner {
                 return out;
             }
         } catch (OrtException e) {
-            throw new ClassifierException("model run failed: " + ModelInspection.oneLine(e.getMessage()), e);
+            throw OnnxModel.runFailed(e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }

@@ -7,9 +7,7 @@ import dev.mlserver.api.Description;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.input.Tabular;
 import dev.mlserver.api.onnx.OnnxModel;
-import dev.mlserver.api.onnx.Tensors;
 import java.util.List;
-import java.util.Map;
 import org.pf4j.Extension;
 
 /**
@@ -43,7 +41,7 @@ public class TabularClassifier implements Classifier {
 
     @Override
     public List<Prediction> predict(List<JsonNode> instances) {
-        float[][] probabilities = model.runFloats(Map.of(inputName, Tensors.floats(input.rows(instances))), outputName);
+        float[][] probabilities = model.runFloats(inputName, input.rows(instances), outputName);
         return Prediction.all(labels, probabilities);
     }
 
