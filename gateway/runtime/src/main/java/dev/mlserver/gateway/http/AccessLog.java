@@ -76,9 +76,11 @@ final class AccessLog implements Handler<RoutingContext> {
         long nanos = System.nanoTime() - exchange.start;
         LoadedClassifier classifier = exchange.classifier;
         try {
-            if (exchange.prediction && warmup(ctx)) {
+            if ((exchange.prediction || exchange.protocolRoute != null) && warmup(ctx)) {
                 if (classifier != null && exchange.route != null) {
                     metrics.warmupRequest(classifier, exchange.route.name(), status, nanos);
+                } else if (classifier != null) {
+                    metrics.warmupRequest(classifier, GatewayMetrics.V2_REST, exchange.protocolRoute, status, nanos);
                 }
                 log(WARMUP_LOG, ctx, exchange, status, nanos);
                 return;

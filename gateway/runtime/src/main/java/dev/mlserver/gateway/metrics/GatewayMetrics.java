@@ -244,6 +244,11 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
      * client's, into a registry that is never scraped.
      */
     public void warmupRequest(LoadedClassifier classifier, String route, int status, long nanos) {
+        warmupRequest(classifier, NATIVE, route, status, nanos);
+    }
+
+    /** {@link #warmupRequest(LoadedClassifier, String, int, long)} on a route of {@code protocol}. */
+    public void warmupRequest(LoadedClassifier classifier, String protocol, String route, int status, long nanos) {
         ClassifierInfo info = classifier.info();
         warmupCounters.computeIfAbsent(info.name() + '\0' + info.version() + '\0' + status,
                 k -> Counter.builder("mlserver_warmup_requests")
@@ -251,7 +256,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
                                 + "not in mlserver_requests_total")
                         .tags("classifier", info.name(), "version", info.version(), "status", Integer.toString(status))
                         .register(registry)).increment();
-        record(warmupRouteMeters, warmupRegistry, classifier, NATIVE, route, status, nanos);
+        record(warmupRouteMeters, warmupRegistry, classifier, protocol, route, status, nanos);
     }
 
     /** Lets go of the warm-up's own meters once it has ended. */

@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import java.util.function.Supplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -291,8 +292,11 @@ public final class Gateway {
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         List<ServingWarmup.Target> targets = registry.serving().stream()
                 .filter(c -> c.info().example() != null && !c.info().example().isNull())
-                .map(c -> ServingWarmup.target(prefix, c.info().name(), c.info().example(), c.info().limits(),
-                        warmup.concurrency(), Json.MAPPER))
+                .flatMap(c -> Stream.of(
+                        ServingWarmup.target(prefix, c.info().name(), c.info().example(), c.info().limits(),
+                                warmup.concurrency(), Json.MAPPER),
+                        ServingWarmup.protocolTarget(c.info().name(), Inference.exampleRequest(c.info(), c.info().example()),
+                                c.info().limits(), warmup.concurrency(), Json.MAPPER)))
                 .toList();
         long start = System.nanoTime();
         return new ServingWarmup(vertx, port.get(), warmup, WarmupMark.headers(config.security().tokensEnabled())).run(targets)

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
+import dev.mlserver.gateway.http.ProtocolRoute;
+import dev.mlserver.gateway.http.Route;
 import dev.mlserver.gateway.metrics.WarmupMark;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -102,9 +104,23 @@ final class ServingWarmup {
      */
     static Target target(String prefix, String name, JsonNode example, Limits limits, int warmupConcurrency,
                          ObjectMapper mapper) {
+        return drive(name, prefix + "/" + name + "/predict", mapper.createObjectNode().set("payload", example), limits,
+                warmupConcurrency, mapper);
+    }
+
+    /**
+     * The Open Inference Protocol's REST infer route of a classifier, with {@code request}, its
+     * example as the protocol's tensors: warmed beside the predict route, as its own target.
+     */
+    static Target protocolTarget(String name, JsonNode request, Limits limits, int warmupConcurrency, ObjectMapper mapper) {
+        return drive(name + " (v2 REST)", ProtocolRoute.INFER.path().replace(":" + Route.CLASSIFIER, name), request,
+                limits, warmupConcurrency, mapper);
+    }
+
+    private static Target drive(String name, String path, JsonNode body, Limits limits, int warmupConcurrency,
+                                ObjectMapper mapper) {
         List<Buffer> bodies;
         try {
-            JsonNode body = mapper.createObjectNode().set("payload", example);
             bodies = List.of(Buffer.buffer(mapper.writeValueAsBytes(body)),
                     Buffer.buffer(mapper.writer(new SpacedPrinter()).writeValueAsBytes(body)).appendString("\n"),
                     Buffer.buffer(mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(body)));
@@ -113,7 +129,7 @@ final class ServingWarmup {
         }
         int slots = limits.maxConcurrentPredictions();
         int inFlight = Math.min(warmupConcurrency, Math.min(2 * slots, slots + limits.maxQueue()));
-        return new Target(name, prefix + "/" + name + "/predict", bodies, Math.max(1, inFlight));
+        return new Target(name, path, bodies, Math.max(1, inFlight));
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.http.Predictions;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Future;
@@ -47,6 +48,11 @@ public final class Inference {
      * @param draining readiness is false (shutdown has begun)
      * @param refusing inference answers draining (the grace period is over)
      */
+    /** A REST infer request of the protocol for one instance of {@code info}'s classifier, {@code example}. */
+    public static JsonNode exampleRequest(ClassifierInfo info, JsonNode example) {
+        return Signature.of(info).request(example);
+    }
+
     public static Inference create(ClassifierRegistry registry, GatewayMetrics metrics, String serverVersion,
                                    BooleanSupplier draining, BooleanSupplier refusing) {
         return new Inference(registry, metrics, serverVersion, draining, refusing);

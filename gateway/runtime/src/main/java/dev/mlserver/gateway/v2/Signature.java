@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
@@ -106,6 +107,38 @@ final class Signature {
 
     Kind kind() {
         return kind;
+    }
+
+    /**
+     * A REST infer request for one instance, {@code example} (as the native API takes it), in this
+     * model's tensor form: what a client of the protocol sends for it.
+     */
+    JsonNode request(JsonNode example) {
+        ObjectNode input = NODES.objectNode();
+        ArrayNode data = NODES.arrayNode();
+        switch (kind) {
+            case TABULAR -> {
+                input.put("name", MATRIX).put("datatype", Datatype.FP32.name());
+                input.putArray("shape").add(1).add(features.size());
+                for (int i = 0; i < features.size(); i++) {
+                    data.add(example.isArray() ? example.path(i) : example.path(features.get(i)));
+                }
+            }
+            case TEXT -> {
+                input.put("name", TEXT).put("datatype", Datatype.BYTES.name());
+                input.putArray("shape").add(1);
+                data.add(example.isTextual() ? example.asText() : example.path(TEXT).asText());
+            }
+            case JSON -> {
+                input.put("name", JSON_INSTANCES).put("datatype", Datatype.BYTES.name());
+                input.putArray("shape").add(1);
+                data.add(example.toString());
+            }
+        }
+        input.set("data", data);
+        ObjectNode request = NODES.objectNode();
+        request.putArray("inputs").add(input);
+        return request;
     }
 
     List<TensorSpec> inputs() {

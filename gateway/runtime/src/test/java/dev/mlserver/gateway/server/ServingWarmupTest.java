@@ -35,10 +35,12 @@ class ServingWarmupTest {
         try (TestGateway gateway = TestGateway.start(plugins, exactly(300))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
-            assertThat(warmed(metrics, "iris")).isEqualTo(300);
-            assertThat(warmed(metrics, "wine")).isEqualTo(300);
+            // 300 on the predict route and 300 on the Open Inference Protocol's REST infer route, all answered 200
+            assertThat(warmed(metrics, "iris")).isEqualTo(600);
+            assertThat(warmed(metrics, "wine")).isEqualTo(600);
             // the warm-up is counted apart: the request counters and the access log start from the first client
             assertThat(counted(metrics, "iris")).isZero();
+            assertThat(answered(metrics, "mlserver_requests_total", "iris", "protocol=\"v2-rest\"")).isZero();
             assertThat(serverPosts(metrics)).isZero();
             assertThat(gateway.post("/iris/predict", "{\"payload\": [5.1, 3.5, 1.4, 0.2]}").statusCode()).isEqualTo(200);
             // counted when the response has ended, which can be just after the client has it
@@ -67,7 +69,7 @@ class ServingWarmupTest {
                 """ + exactly(100), Map.of("TOKEN_ALL", clientToken))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
-            assertThat(warmed(metrics, "iris")).isEqualTo(100);
+            assertThat(warmed(metrics, "iris")).isEqualTo(200);
             assertThat(metrics).doesNotContainPattern("(?m)^mlserver_auth_rejections_total\\{[^}]*} [1-9]");
             String body = "{\"payload\": [5.1, 3.5, 1.4, 0.2]}";
             // once the warm-up has ended its token is refused, the client's own passes
