@@ -32,9 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives each classifier's real predict route over loopback, through the whole stack (HTTP
- * parsing, routing, auth, bulkhead, the model, metrics, the access log's encoding and response
- * writing), so that the JIT has compiled the serving path before readiness turns 200. Without it
+ * Drives each classifier's real predict route, and its Open Inference Protocol REST infer route
+ * ({@link #protocolTarget}), over loopback, through the whole stack (HTTP parsing, routing, auth,
+ * bulkhead, the model, metrics, the access log's encoding and response writing), so that the JIT
+ * has compiled the serving path before readiness turns 200. Without it
  * a pod that scales out under load serves its first minute at a fraction of its capacity while
  * the compiler competes with the traffic for the cores.
  *
