@@ -63,8 +63,13 @@ public enum ProtocolRoute {
         return path.contains("/:version");
     }
 
+    /** The path for {@code model}; a pinned route's keeps its {@code :version}. */
+    public String path(String model) {
+        return path.replace(":" + Route.CLASSIFIER, model);
+    }
+
     /** The path as the OpenAPI document writes it for {@code model}. */
     String openApiPath(String model) {
-        return path.replace(":" + Route.CLASSIFIER, model).replace(":version", "{version}");
+        return path(model).replace(":version", "{version}");
     }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.http.ProtocolRoute;
-import dev.mlserver.gateway.http.Route;
 import dev.mlserver.gateway.metrics.WarmupMark;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -114,7 +113,7 @@ final class ServingWarmup {
      * example as the protocol's tensors: warmed beside the predict route, as its own target.
      */
     static Target protocolTarget(String name, JsonNode request, Limits limits, int warmupConcurrency, ObjectMapper mapper) {
-        return drive(name + " (v2 REST)", ProtocolRoute.INFER.path().replace(":" + Route.CLASSIFIER, name), request,
+        return drive(name + " (v2 REST)", ProtocolRoute.INFER.path(name), request,
                 limits, warmupConcurrency, mapper);
     }
 

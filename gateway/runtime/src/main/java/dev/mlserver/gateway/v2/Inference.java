@@ -44,15 +44,15 @@ public final class Inference {
         this.refusing = refusing;
     }
 
-    /**
-     * @param draining readiness is false (shutdown has begun)
-     * @param refusing inference answers draining (the grace period is over)
-     */
     /** A REST infer request of the protocol for one instance of {@code info}'s classifier, {@code example}. */
     public static JsonNode exampleRequest(ClassifierInfo info, JsonNode example) {
         return Signature.of(info).request(example);
     }
 
+    /**
+     * @param draining readiness is false (shutdown has begun)
+     * @param refusing inference answers draining (the grace period is over)
+     */
     public static Inference create(ClassifierRegistry registry, GatewayMetrics metrics, String serverVersion,
                                    BooleanSupplier draining, BooleanSupplier refusing) {
         return new Inference(registry, metrics, serverVersion, draining, refusing);

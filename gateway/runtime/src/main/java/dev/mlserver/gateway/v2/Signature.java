@@ -114,28 +114,22 @@ final class Signature {
      * model's tensor form: what a client of the protocol sends for it.
      */
     JsonNode request(JsonNode example) {
-        ObjectNode input = NODES.objectNode();
-        ArrayNode data = NODES.arrayNode();
+        TensorSpec spec = inputs.get(0);
+        ObjectNode input = NODES.objectNode().put("name", spec.name()).put("datatype", spec.datatype().name());
+        ArrayNode shape = input.putArray("shape").add(1);
+        for (int i = 1; i < spec.shape().length; i++) {
+            shape.add(spec.shape()[i]);
+        }
+        ArrayNode data = input.putArray("data");
         switch (kind) {
             case TABULAR -> {
-                input.put("name", MATRIX).put("datatype", Datatype.FP32.name());
-                input.putArray("shape").add(1).add(features.size());
                 for (int i = 0; i < features.size(); i++) {
                     data.add(example.isArray() ? example.path(i) : example.path(features.get(i)));
                 }
             }
-            case TEXT -> {
-                input.put("name", TEXT).put("datatype", Datatype.BYTES.name());
-                input.putArray("shape").add(1);
-                data.add(example.isTextual() ? example.asText() : example.path(TEXT).asText());
-            }
-            case JSON -> {
-                input.put("name", JSON_INSTANCES).put("datatype", Datatype.BYTES.name());
-                input.putArray("shape").add(1);
-                data.add(example.toString());
-            }
+            case TEXT -> data.add(example.isTextual() ? example.asText() : example.path(TEXT).asText());
+            case JSON -> data.add(example.toString());
         }
-        input.set("data", data);
         ObjectNode request = NODES.objectNode();
         request.putArray("inputs").add(input);
         return request;
