@@ -66,7 +66,7 @@ public final class ModelInspection implements AutoCloseable {
         try {
             model = OnnxModel.open(bytes.get(), intraOpThreads, origin + ":" + settings.model());
         } catch (ClassifierException e) {
-            problems.add(new Problem("model", oneLine(e.getMessage())));
+            problems.add(new Problem("model", OnnxModel.oneLine(e.getMessage())));
             return new ModelInspection(new Signature(List.of(), List.of()), problems, notes, Optional.empty(), Map.of(),
                     null, null, card.path("example"));
         }
@@ -124,7 +124,7 @@ public final class ModelInspection implements AutoCloseable {
         try {
             tokenizer = TextRunner.tokenizer(tokenizerBytes, settings.tokenizer(), plan.maxLength());
         } catch (ClassifierException e) {
-            problems.add(new Problem("tokenizer", oneLine(e.getMessage())));
+            problems.add(new Problem("tokenizer", OnnxModel.oneLine(e.getMessage())));
             return null;
         }
         if (!settings.batching().enabled()) {
@@ -136,7 +136,7 @@ public final class ModelInspection implements AutoCloseable {
             runner.checkBatching();
             return runner;
         } catch (ClassifierException e) {
-            problems.add(Problem.of(Batching.KEY, oneLine(e.getMessage())));
+            problems.add(Problem.of(Batching.KEY, OnnxModel.oneLine(e.getMessage())));
             tokenizer.close();
             return null;
         }
@@ -216,7 +216,7 @@ public final class ModelInspection implements AutoCloseable {
 
     private Runner ready() {
         if (runner == null) {
-            throw new ClassifierException(problems.isEmpty() ? "the model is not open" : oneLine(summary()));
+            throw new ClassifierException(problems.isEmpty() ? "the model is not open" : OnnxModel.oneLine(summary()));
         }
         return runner;
     }
@@ -262,12 +262,8 @@ public final class ModelInspection implements AutoCloseable {
             }
             return Optional.of(node);
         } catch (IOException e) {
-            problems.add(new Problem("model_config", name + " is not JSON: " + oneLine(e.getMessage())));
+            problems.add(new Problem("model_config", name + " is not JSON: " + OnnxModel.oneLine(e.getMessage())));
             return Optional.empty();
         }
-    }
-
-    static String oneLine(String message) {
-        return OnnxModel.oneLine(message);
     }
 }

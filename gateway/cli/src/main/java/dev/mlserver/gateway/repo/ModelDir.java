@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserver.api.Prediction;
 import dev.mlserver.api.generic.ModelFiles;
 import dev.mlserver.api.generic.ModelInspection;
+import dev.mlserver.api.onnx.OnnxModel;
 import dev.mlserver.gateway.config.ConfigException;
 import dev.mlserver.gateway.config.Yaml;
 import java.io.IOException;
@@ -98,19 +99,11 @@ public final class ModelDir {
                 }
             } catch (RuntimeException e) {
                 out.accept(Problem.error(file, "example", "running the example " + clip(example.toString())
-                        + " through the model failed: " + oneLine(e.getMessage()) + " (" + model.signature().describe() + ")"));
+                        + " through the model failed: " + OnnxModel.oneLine(e.getMessage()) + " (" + model.signature().describe() + ")"));
             }
         } catch (RuntimeException e) {
-            out.accept(Problem.error(file, "model", oneLine(e.getMessage())));
+            out.accept(Problem.error(file, "model", OnnxModel.oneLine(e.getMessage())));
         }
-    }
-
-    static String oneLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        String flat = message.replaceAll("\\s*\\R\\s*", " ").trim();
-        return flat.length() <= 400 ? flat : flat.substring(0, 400) + "...";
     }
 
     private static String clip(String s) {
