@@ -22,8 +22,8 @@ import org.slf4j.spi.LoggingEventBuilder;
  * prediction, the console's last minute) and writes one access line to the {@code mlserver.access}
  * logger. A response the client abandoned counts as status 499.
  */
-final class AccessLog implements Handler<RoutingContext> {
-    static final String LOGGER = "mlserver.access";
+public final class AccessLog implements Handler<RoutingContext> {
+    public static final String LOGGER = "mlserver.access";
     /** How much of a request body an access line holds when payloads are logged. */
     static final int MAX_PAYLOAD_CHARS = 4096;
     static final int CLIENT_CLOSED = 499;
@@ -35,7 +35,7 @@ final class AccessLog implements Handler<RoutingContext> {
      * scrapes and this logger, which logback.xml gives an appender that encodes lines as the
      * console's does and writes them nowhere.
      */
-    static final String WARMUP_LOGGER = LOGGER + ".warmup";
+    public static final String WARMUP_LOGGER = LOGGER + ".warmup";
 
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
     private static final Logger WARMUP_LOG = LoggerFactory.getLogger(WARMUP_LOGGER);

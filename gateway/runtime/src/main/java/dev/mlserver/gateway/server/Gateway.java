@@ -13,13 +13,14 @@ import dev.mlserver.gateway.http.RouteTable;
 import dev.mlserver.gateway.logging.LogSetup;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.metrics.WarmupMark;
-import dev.mlserver.gateway.registry.ClassifierRegistry;
-import dev.mlserver.gateway.registry.PluginDirectory;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.plugin.PluginIntegrity;
 import dev.mlserver.gateway.plugin.PluginLoader;
 import dev.mlserver.gateway.plugin.WorkDirectory;
-import dev.mlserver.gateway.registry.PluginWatcher;
+import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.ClassifierVersions;
+import dev.mlserver.gateway.registry.PluginDirectory;
+import dev.mlserver.gateway.registry.PluginWatcher;
 import dev.mlserver.gateway.v2.GrpcService;
 import dev.mlserver.gateway.v2.Inference;
 import dev.mlserver.gateway.v2.RestRoutes;
@@ -47,7 +48,6 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -283,7 +283,10 @@ public final class Gateway {
                 + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
     }
 
-    /** Drives every serving classifier's predict route before readiness; see {@link ServingWarmup}. */
+    /**
+     * Drives every serving classifier's predict route, and its Open Inference Protocol infer over
+     * REST and gRPC, before readiness; see {@link ServingWarmup}.
+     */
     private Future<?> warmUp() {
         GatewayConfig.Warmup warmup = config.warmup();
         if (!warmup.enabled() || draining.get()) {
@@ -292,15 +295,25 @@ public final class Gateway {
         String prefix = config.api().includeVersionInUrl() ? "/" + config.api().version() : "";
         List<ServingWarmup.Target> targets = registry.serving().stream()
                 .filter(c -> c.info().example() != null && !c.info().example().isNull())
-                .flatMap(c -> Stream.of(
-                        ServingWarmup.target(prefix, c.info().name(), c.info().example(), c.info().limits(),
-                                warmup.concurrency(), Json.MAPPER),
-                        ServingWarmup.protocolTarget(c.info().name(), Inference.exampleRequest(c.info(), c.info().example()),
-                                c.info().limits(), warmup.concurrency(), Json.MAPPER)))
+                .flatMap(c -> warmupTargets(c.info(), prefix, warmup.concurrency()).stream())
                 .toList();
         long start = System.nanoTime();
-        return new ServingWarmup(vertx, port.get(), warmup, WarmupMark.headers(config.security().tokensEnabled())).run(targets)
+        return new ServingWarmup(vertx, port.get(), grpcPort(), warmup, WarmupMark.headers(config.security().tokensEnabled()))
+                .run(targets)
                 .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
+    }
+
+    /** What the warm-up drives of one classifier: its predict route, its v2 REST infer route, and gRPC's ModelInfer when on. */
+    private List<ServingWarmup.Target> warmupTargets(ClassifierInfo info, String prefix, int concurrency) {
+        List<ServingWarmup.Target> targets = new ArrayList<>(List.of(
+                ServingWarmup.target(prefix, info.name(), info.example(), info.limits(), concurrency, Json.MAPPER),
+                ServingWarmup.protocolTarget(info.name(), Inference.exampleRequest(info, info.example()), info.limits(),
+                        concurrency, Json.MAPPER)));
+        if (grpcPort() >= 0) {
+            targets.add(ServingWarmup.grpcTarget(info.name(), Inference.exampleMessages(info, info.example()), info.limits(),
+                    concurrency));
+        }
+        return targets;
     }
 
     private synchronized void startWatching() {

@@ -8,6 +8,7 @@ import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.http.ProtocolRoute;
 import dev.mlserver.gateway.metrics.WarmupMark;
+import dev.mlserver.gateway.v2.GrpcService;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -31,10 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives each classifier's real predict route, and its Open Inference Protocol REST infer route
- * ({@link #protocolTarget}), over loopback, through the whole stack (HTTP parsing, routing, auth,
- * bulkhead, the model, metrics, the access log's encoding and response writing), so that the JIT
- * has compiled the serving path before readiness turns 200. Without it
+ * Drives each classifier's real predict route, and its Open Inference Protocol infer calls over
+ * REST ({@link #protocolTarget}) and gRPC ({@link #grpcTarget}), over loopback, through the whole
+ * stack (HTTP parsing, routing, auth, bulkhead, the model, metrics, the access log's encoding and
+ * response writing), so that the JIT has compiled the serving path before readiness turns 200. Without it
  * a pod that scales out under load serves its first minute at a fraction of its capacity while
  * the compiler competes with the traffic for the cores.
  *
@@ -66,27 +67,36 @@ final class ServingWarmup {
     /** One request in so many on a connection asks for it to be closed, so that closing is warmed too. */
     static final int CLOSE_EVERY = 500;
 
-    /** One classifier's route, bodies of its example, and how many requests it gets in flight. */
-    record Target(String name, String path, List<Buffer> bodies, int concurrency) {}
+    /** The wire a target is driven over: HTTP/1.1 on the gateway's port, or gRPC on its gRPC port. */
+    enum Wire { HTTP, GRPC }
+
+    /**
+     * One classifier's route, bodies of its example (for gRPC, encoded messages), and how many
+     * requests it gets in flight.
+     */
+    record Target(String name, Wire wire, String path, List<Buffer> bodies, int concurrency) {}
 
     /** What the warm-up did for one classifier. */
     record Outcome(String name, int answered, int failed, String stoppedBecause) {}
 
     private final Vertx vertx;
     private final int port;
+    private final int grpcPort;
     private final GatewayConfig.Warmup config;
     private final Map<String, String> headers;
     private final LongSupplier compileMillis;
 
-    ServingWarmup(Vertx vertx, int port, GatewayConfig.Warmup config, Map<String, String> headers) {
-        this(vertx, port, config, headers, jitMillis());
+    /** @param grpcPort the gRPC port, for {@link Wire#GRPC} targets; -1 when gRPC is off */
+    ServingWarmup(Vertx vertx, int port, int grpcPort, GatewayConfig.Warmup config, Map<String, String> headers) {
+        this(vertx, port, grpcPort, config, headers, jitMillis());
     }
 
     /** @param compileMillis the compiler's total time so far, in ms; null when the JVM does not tell */
-    ServingWarmup(Vertx vertx, int port, GatewayConfig.Warmup config, Map<String, String> headers,
+    ServingWarmup(Vertx vertx, int port, int grpcPort, GatewayConfig.Warmup config, Map<String, String> headers,
                   LongSupplier compileMillis) {
         this.vertx = vertx;
         this.port = port;
+        this.grpcPort = grpcPort;
         this.config = config;
         this.headers = Map.copyOf(headers);
         this.compileMillis = compileMillis;
@@ -117,6 +127,15 @@ final class ServingWarmup {
                 limits, warmupConcurrency, mapper);
     }
 
+    /**
+     * The Open Inference Protocol's gRPC {@code ModelInfer} of a classifier, with {@code messages},
+     * its example as encoded {@code ModelInferRequest}s: warmed on the gRPC port as its own target.
+     */
+    static Target grpcTarget(String name, List<byte[]> messages, Limits limits, int warmupConcurrency) {
+        return new Target(name + " (v2 gRPC)", Wire.GRPC, GrpcService.INFER_PATH, messages.stream().map(Buffer::buffer).toList(),
+                inFlight(limits, warmupConcurrency));
+    }
+
     private static Target drive(String name, String path, JsonNode body, Limits limits, int warmupConcurrency,
                                 ObjectMapper mapper) {
         List<Buffer> bodies;
@@ -127,9 +146,12 @@ final class ServingWarmup {
         } catch (Exception e) {
             throw new IllegalArgumentException("example of " + name + " cannot be written", e);
         }
+        return new Target(name, Wire.HTTP, path, bodies, inFlight(limits, warmupConcurrency));
+    }
+
+    private static int inFlight(Limits limits, int warmupConcurrency) {
         int slots = limits.maxConcurrentPredictions();
-        int inFlight = Math.min(warmupConcurrency, Math.min(2 * slots, slots + limits.maxQueue()));
-        return new Target(name, path, bodies, Math.max(1, inFlight));
+        return Math.max(1, Math.min(warmupConcurrency, Math.min(2 * slots, slots + limits.maxQueue())));
     }
 
     /**
@@ -225,6 +247,27 @@ final class ServingWarmup {
         }
     }
 
+    /** A connection of the warm-up's client, one exchange at a time. */
+    interface Connection {
+        /**
+         * Sends the target's {@code n}th request, asking with {@code close} to close the connection
+         * after it, and reads its whole answer.
+         *
+         * @return null when answered as a client wants (200, or a gRPC message); otherwise what came instead
+         */
+        String exchange(int n, boolean close) throws IOException;
+
+        /** Whether the gateway has said it closes the connection after this answer. */
+        boolean closing();
+
+        void close();
+    }
+
+    /** Opens a connection to a target. */
+    private interface Opener {
+        Connection open() throws IOException;
+    }
+
     /**
      * One classifier's warm-up: {@code concurrency} connections, each driven by its own thread,
      * sharing one count. The client is plain blocking sockets, sharing no code with the server's
@@ -234,8 +277,7 @@ final class ServingWarmup {
     private final class Run {
         private final Target target;
         private final long deadline;
-        /** Request bytes by body, by whether more headers are sent, by whether the connection is to close. */
-        private final byte[][][][] requests;
+        private final Opener opener;
         private final AtomicInteger sent = new AtomicInteger();
         private final AtomicInteger answered = new AtomicInteger();
         private final AtomicInteger failed = new AtomicInteger();
@@ -248,7 +290,16 @@ final class ServingWarmup {
             this.target = target;
             this.deadline = deadline;
             this.jit = jit;
-            requests = new byte[target.bodies().size()][2][2][];
+            if (target.wire() == Wire.GRPC) {
+                byte[][] headerBlocks = {GrpcWarmupConnection.headerBlock(target.path(), grpcPort, headers, false),
+                        GrpcWarmupConnection.headerBlock(target.path(), grpcPort, headers, true)};
+                byte[][] messages = target.bodies().stream().map(m -> GrpcWarmupConnection.framed(m.getBytes()))
+                        .toArray(byte[][]::new);
+                opener = () -> new GrpcWarmupConnection(grpcPort, headerBlocks, messages);
+                return;
+            }
+            // by body, by whether more headers are sent, by whether the connection is to close
+            byte[][][][] requests = new byte[target.bodies().size()][2][2][];
             for (int b = 0; b < requests.length; b++) {
                 for (int more = 0; more < 2; more++) {
                     for (int close = 0; close < 2; close++) {
@@ -256,6 +307,7 @@ final class ServingWarmup {
                     }
                 }
             }
+            opener = () -> new HttpConnection(port, requests);
         }
 
         private byte[] request(Buffer body, boolean moreHeaders, boolean close) {
@@ -296,16 +348,16 @@ final class ServingWarmup {
                     int n = sent.getAndIncrement();
                     boolean close = n % CLOSE_EVERY == CLOSE_EVERY - 1;
                     if (connection == null) {
-                        connection = new Connection(port);
+                        connection = opener.open();
                     }
-                    int status = connection.exchange(requests[n % requests.length][(n / 2) % 2][close ? 1 : 0]);
-                    if (status == 200) {
+                    String failure = connection.exchange(n, close);
+                    if (failure == null) {
                         answered.incrementAndGet();
                     } else {
                         failed.incrementAndGet();
-                        finish("answered " + status);
+                        finish(failure);
                     }
-                    if (close || connection.closing) {
+                    if (close || connection.closing()) {
                         connection.close();
                         connection = null;
                     }
@@ -346,17 +398,22 @@ final class ServingWarmup {
         }
     }
 
-    /** A kept-alive HTTP/1.1 connection to the gateway on loopback, one exchange at a time. */
-    private static final class Connection {
+    /**
+     * A kept-alive HTTP/1.1 connection to the gateway on loopback, one exchange at a time: the
+     * {@code n}th request is {@code requests[n % bodies][(n / 2) % 2][close ? 1 : 0]}, by body, by
+     * whether more headers are sent, by whether the connection is to close.
+     */
+    private static final class HttpConnection implements Connection {
         private static final int TIMEOUT_MS = 30_000;
+        private final byte[][][][] requests;
         private final Socket socket;
         private final OutputStream out;
         private final InputStream in;
         private final byte[] skip = new byte[8192];
-        /** Whether the gateway said it closes the connection after this answer. */
-        boolean closing;
+        private boolean closing;
 
-        Connection(int port) throws IOException {
+        HttpConnection(int port, byte[][][][] requests) throws IOException {
+            this.requests = requests;
             socket = new Socket();
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(TIMEOUT_MS);
@@ -365,8 +422,19 @@ final class ServingWarmup {
             in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
         }
 
+        @Override
+        public String exchange(int n, boolean close) throws IOException {
+            int status = exchange(requests[n % requests.length][(n / 2) % 2][close ? 1 : 0]);
+            return status == 200 ? null : "answered " + status;
+        }
+
+        @Override
+        public boolean closing() {
+            return closing;
+        }
+
         /** Sends one request and reads its whole answer; its status. */
-        int exchange(byte[] request) throws IOException {
+        private int exchange(byte[] request) throws IOException {
             out.write(request);
             out.flush();
             String statusLine = line();
@@ -411,7 +479,8 @@ final class ServingWarmup {
             return line.toString();
         }
 
-        void close() {
+        @Override
+        public void close() {
             try {
                 socket.close();
             } catch (IOException ignored) {

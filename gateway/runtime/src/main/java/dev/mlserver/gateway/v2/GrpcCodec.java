@@ -2,6 +2,7 @@ package dev.mlserver.gateway.v2;
 
 import static dev.mlserver.gateway.Messages.clip;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -13,6 +14,9 @@ import dev.mlserver.gateway.v2.proto.ModelInferResponse;
 import dev.mlserver.gateway.v2.proto.ModelMetadataResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -166,6 +170,68 @@ final class GrpcCodec {
                 throw new IllegalStateException("the head was encoded by answerHead", e);
             }
         }
+    }
+
+    /**
+     * The {@code ModelInferRequest} a client sends to {@code model} for {@code request}, a REST infer
+     * request ({@code inputs} with {@code name}, {@code datatype}, {@code shape} and {@code data}):
+     * each tensor in typed contents, or with {@code raw} in {@code raw_input_contents}.
+     */
+    static ModelInferRequest message(String model, JsonNode request, boolean raw) {
+        ModelInferRequest.Builder message = ModelInferRequest.newBuilder().setModelName(model);
+        for (JsonNode input : request.path("inputs")) {
+            Datatype datatype = Datatype.parse(input.path("datatype").asText())
+                    .orElseThrow(() -> new IllegalArgumentException("no datatype in " + input));
+            ModelInferRequest.InferInputTensor.Builder tensor = message.addInputsBuilder()
+                    .setName(input.path("name").asText()).setDatatype(datatype.name());
+            input.path("shape").forEach(dim -> tensor.addShape(dim.asLong()));
+            JsonNode data = input.path("data");
+            if (raw) {
+                message.addRawInputContents(ByteString.copyFrom(rawContents(datatype, data)));
+            } else {
+                InferTensorContents.Builder contents = tensor.getContentsBuilder();
+                for (JsonNode element : data) {
+                    switch (datatype) {
+                        case BOOL -> contents.addBoolContents(element.asBoolean());
+                        case INT32 -> contents.addIntContents(element.asInt());
+                        case INT64 -> contents.addInt64Contents(element.asLong());
+                        case FP32 -> contents.addFp32Contents((float) element.asDouble());
+                        case FP64 -> contents.addFp64Contents(element.asDouble());
+                        case BYTES -> contents.addBytesContents(ByteString.copyFromUtf8(element.asText()));
+                    }
+                }
+            }
+        }
+        return message.build();
+    }
+
+    /** {@code data}'s elements as {@code raw_input_contents} hold them: little-endian, a BYTES element after its length. */
+    private static byte[] rawContents(Datatype datatype, JsonNode data) {
+        List<byte[]> texts = new ArrayList<>();
+        int size = 0;
+        for (JsonNode element : data) {
+            if (datatype == Datatype.BYTES) {
+                byte[] text = element.asText().getBytes(StandardCharsets.UTF_8);
+                texts.add(text);
+                size += 4 + text.length;
+            } else {
+                size += datatype.size();
+            }
+        }
+        ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        int i = 0;
+        for (JsonNode element : data) {
+            switch (datatype) {
+                case BOOL -> out.put((byte) (element.asBoolean() ? 1 : 0));
+                case INT32 -> out.putInt(element.asInt());
+                case INT64 -> out.putLong(element.asLong());
+                case FP32 -> out.putFloat((float) element.asDouble());
+                case FP64 -> out.putDouble(element.asDouble());
+                case BYTES -> out.putInt(texts.get(i).length).put(texts.get(i));
+            }
+            i++;
+        }
+        return out.array();
     }
 
     static InferAnswer response(InferResult result, boolean raw) {

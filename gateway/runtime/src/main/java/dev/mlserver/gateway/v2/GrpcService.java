@@ -5,8 +5,10 @@ import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.AccessLog;
 import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
+import dev.mlserver.gateway.metrics.WarmupMark;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.v2.proto.ModelInferRequest;
 import dev.mlserver.gateway.v2.proto.ModelMetadataRequest;
@@ -44,8 +46,11 @@ import org.slf4j.spi.LoggingEventBuilder;
  */
 public final class GrpcService {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcService.class);
-    private static final Logger ACCESS = LoggerFactory.getLogger("mlserver.access");
+    private static final Logger ACCESS = LoggerFactory.getLogger(AccessLog.LOGGER);
+    private static final Logger WARMUP_ACCESS = LoggerFactory.getLogger(AccessLog.WARMUP_LOGGER);
     static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+    /** The path of a {@code ModelInfer} call. */
+    public static final String INFER_PATH = SERVICE.pathOf("ModelInfer");
     private static final GrpcMessageEncoder<MessageLite> MESSAGES = GrpcMessageEncoder.encoder();
 
     /** Answers are protobuf messages, or an infer answer in its two encoded parts ({@link GrpcCodec.InferAnswer}). */
@@ -101,6 +106,11 @@ public final class GrpcService {
     private record Call(GrpcServerRequest<Buffer, Object> request, byte[] message, long start) {
         String authorization() {
             return request.headers().get("authorization");
+        }
+
+        /** Whether the call is the gateway's own warm-up, counted and logged apart as on the REST routes. */
+        boolean warmup() {
+            return WarmupMark.carriedBy(request.headers().get(WarmupMark.HEADER));
         }
     }
 
@@ -175,8 +185,13 @@ public final class GrpcService {
         }
         return answer.<Object>map(m -> m).andThen(result -> {
             int status = result.succeeded() ? 200 : code(result.cause()).status();
+            long nanos = System.nanoTime() - call.start();
             try {
-                metrics.request(classifier, GatewayMetrics.V2_GRPC, route, status, System.nanoTime() - call.start());
+                if (call.warmup()) {
+                    metrics.warmupRequest(classifier, GatewayMetrics.V2_GRPC, route, status, nanos);
+                } else {
+                    metrics.request(classifier, GatewayMetrics.V2_GRPC, route, status, nanos);
+                }
             } finally {
                 classifier.leave();
             }
@@ -226,10 +241,11 @@ public final class GrpcService {
     }
 
     private void log(Call call, String method, GrpcStatus status) {
-        if (!accessLog || !ACCESS.isInfoEnabled()) {
+        Logger access = call.warmup() ? WARMUP_ACCESS : ACCESS;
+        if (!accessLog || !access.isInfoEnabled()) {
             return;
         }
-        LoggingEventBuilder line = ACCESS.atInfo().setMessage("request")
+        LoggingEventBuilder line = access.atInfo().setMessage("request")
                 .addKeyValue("method", "POST")
                 .addKeyValue("path", SERVICE.pathOf(method))
                 .addKeyValue("protocol", GatewayMetrics.V2_GRPC)

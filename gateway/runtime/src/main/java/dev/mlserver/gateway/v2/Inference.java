@@ -50,6 +50,17 @@ public final class Inference {
     }
 
     /**
+     * {@link #exampleRequest}'s gRPC forms, as encoded {@code ModelInferRequest}s for {@code info}'s
+     * classifier: the tensor in typed contents, and in {@code raw_input_contents}, as clients send
+     * either.
+     */
+    public static List<byte[]> exampleMessages(ClassifierInfo info, JsonNode example) {
+        JsonNode request = exampleRequest(info, example);
+        return List.of(GrpcCodec.message(info.name(), request, false).toByteArray(),
+                GrpcCodec.message(info.name(), request, true).toByteArray());
+    }
+
+    /**
      * @param draining readiness is false (shutdown has begun)
      * @param refusing inference answers draining (the grace period is over)
      */

@@ -198,13 +198,17 @@ class AccessLogTest {
                 "warmup: {requests: 20, until_jit_quiet: false}\n")) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             int classifiers = TestGateway.json(gateway.get("/classifiers")).path("classifiers").size();
-            // 20 on each classifier's predict route and 20 on its Open Inference Protocol infer route
-            await().atMost(Duration.ofSeconds(30)).until(() -> warmupLines.list.size() == 2 * 20 * classifiers);
+            // 20 on each classifier's predict route, 20 on its Open Inference Protocol REST infer route
+            // and 20 ModelInfer calls on the protocol's gRPC port
+            await().atMost(Duration.ofSeconds(30)).until(() -> warmupLines.list.size() == 3 * 20 * classifiers);
             assertThat(warmupLines.list).allSatisfy(e -> assertThat(e.getKeyValuePairs().toString())
-                    .containsPattern("path=\"(/\\w+/predict|/v2/models/\\w+/infer)\"").contains("status=\"200\""));
-            assertThat(warmupLines.list).filteredOn(e -> e.getKeyValuePairs().toString().contains("/infer"))
+                    .containsPattern("path=\"(/\\w+/predict|/v2/models/\\w+/infer|/inference.GRPCInferenceService/ModelInfer)\"")
+                    .containsPattern("(status=\"200\"|grpc_status=\"OK\")"));
+            assertThat(warmupLines.list).filteredOn(e -> e.getKeyValuePairs().toString().contains("/v2/models/"))
                     .hasSize(20 * classifiers);
-            assertThat(lines.list).noneMatch(e -> e.getKeyValuePairs().toString().matches(".*/(predict|infer)\".*"));
+            assertThat(warmupLines.list).filteredOn(e -> e.getKeyValuePairs().toString().contains("/ModelInfer"))
+                    .hasSize(20 * classifiers);
+            assertThat(lines.list).noneMatch(e -> e.getKeyValuePairs().toString().matches(".*/(predict|infer|ModelInfer)\".*"));
             post(gateway, "/iris/predict", IRIS, "req-after-warmup");
             assertThat(awaitLine("req-after-warmup").get("path").asText()).isEqualTo("/iris/predict");
         } finally {

@@ -9,9 +9,11 @@ import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.metrics.WarmupMark;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
+import dev.mlserver.gateway.v2.Inference;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,12 +37,14 @@ class ServingWarmupTest {
         try (TestGateway gateway = TestGateway.start(plugins, exactly(300))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
-            // 300 on the predict route and 300 on the Open Inference Protocol's REST infer route, all answered 200
-            assertThat(warmed(metrics, "iris")).isEqualTo(600);
-            assertThat(warmed(metrics, "wine")).isEqualTo(600);
+            // 300 on the predict route, 300 on the Open Inference Protocol's REST infer route and 300
+            // ModelInfer calls on its gRPC port, all answered 200
+            assertThat(warmed(metrics, "iris")).isEqualTo(900);
+            assertThat(warmed(metrics, "wine")).isEqualTo(900);
             // the warm-up is counted apart: the request counters and the access log start from the first client
             assertThat(counted(metrics, "iris")).isZero();
             assertThat(answered(metrics, "mlserver_requests_total", "iris", "protocol=\"v2-rest\"")).isZero();
+            assertThat(answered(metrics, "mlserver_requests_total", "iris", "protocol=\"v2-grpc\"")).isZero();
             assertThat(serverPosts(metrics)).isZero();
             assertThat(gateway.post("/iris/predict", "{\"payload\": [5.1, 3.5, 1.4, 0.2]}").statusCode()).isEqualTo(200);
             // counted when the response has ended, which can be just after the client has it
@@ -69,7 +73,8 @@ class ServingWarmupTest {
                 """ + exactly(100), Map.of("TOKEN_ALL", clientToken))) {
             assertThat(gateway.get("/health/ready").statusCode()).isEqualTo(200);
             String metrics = gateway.get("/metrics").body();
-            assertThat(warmed(metrics, "iris")).isEqualTo(200);
+            // the gRPC calls carry the token in their authorization metadata
+            assertThat(warmed(metrics, "iris")).isEqualTo(300);
             assertThat(metrics).doesNotContainPattern("(?m)^mlserver_auth_rejections_total\\{[^}]*} [1-9]");
             String body = "{\"payload\": [5.1, 3.5, 1.4, 0.2]}";
             // once the warm-up has ended its token is refused, the client's own passes
@@ -166,6 +171,32 @@ class ServingWarmupTest {
     }
 
     @Test
+    void aGrpcCallAnsweredWithAnErrorStatusStopsItsTargetAndIsReported() throws IOException {
+        TestGateway.copyExamples(plugins, "iris");
+        try (TestGateway gateway = TestGateway.start(plugins)) {
+            GatewayConfig.Warmup config = new GatewayConfig.Warmup(50, 60_000, 2, false);
+            // a truncated ModelInferRequest: INVALID_ARGUMENT, answered without a message
+            ServingWarmup.Target broken = ServingWarmup.grpcTarget("iris", List.of(new byte[] {0x0a, 0x05, 'i'}), limits(2, 64), 2);
+            assertThat(new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+                    WarmupMark.headers(false), null).run(List.of(broken)).await()).singleElement().satisfies(o -> {
+                        assertThat(o.name()).isEqualTo("iris (v2 gRPC)");
+                        assertThat(o.answered()).isZero();
+                        assertThat(o.failed()).isBetween(1, 2);
+                        assertThat(o.stoppedBecause()).isEqualTo("answered without a message (a gRPC error status)");
+                    });
+            // the example's messages are answered, typed and raw, plain and with more headers, over kept connections
+            ClassifierInfo iris = gateway.gateway().registry().serving().iterator().next().info();
+            ServingWarmup.Target example = ServingWarmup.grpcTarget("iris", Inference.exampleMessages(iris, iris.example()),
+                    limits(2, 64), 2);
+            assertThat(new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+                    WarmupMark.headers(false), null).run(List.of(example)).await()).singleElement().satisfies(o -> {
+                        assertThat(o.answered()).isEqualTo(50);
+                        assertThat(o.failed()).isZero();
+                    });
+        }
+    }
+
+    @Test
     void someRequestsWaitInTheQueueButNeverMoreThanSlotsAndQueueHold() {
         ObjectMapper mapper = new ObjectMapper();
         JsonNode example = mapper.createArrayNode().add(5.1).add(3.5);
@@ -191,8 +222,8 @@ class ServingWarmupTest {
         List<ServingWarmup.Target> targets = gateway.gateway().registry().serving().stream()
                 .map(c -> ServingWarmup.target("", c.info().name(), c.info().example(), c.info().limits(), config.concurrency(), mapper))
                 .toList();
-        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), config, WarmupMark.headers(false), compiler)
-                .run(targets).await();
+        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+                WarmupMark.headers(false), compiler).run(targets).await();
     }
 
     /** The warm-up predictions of {@code classifier} answered 200. */
