@@ -15,3 +15,21 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # The median of the numbers given.
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# answered BASE PROTOCOL -> "<status 200> <other statuses>" from the gateway's own counters
+# (mlserver_requests_total) at BASE: h2load counts HTTP statuses, and a gRPC error is HTTP 200
+# with grpc-status in the trailers.
+answered() {
+  curl -sf "$1/metrics" | python3 -c '
+import re, sys
+ok = other = 0
+for line in sys.stdin:
+    if line.startswith("mlserver_requests_total{") and f"protocol=\"{sys.argv[1]}\"" in line:
+        status = re.search(r"status=\"(\d+)\"", line).group(1)
+        value = float(line.rsplit(" ", 1)[1])
+        if status == "200":
+            ok += value
+        elif status != "499":  # 499: the client closed first (h2load stops its last requests at the deadline)
+            other += value
+print(int(ok), int(other))' "$2"
+}

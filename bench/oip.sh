@@ -52,47 +52,9 @@ for _ in $(seq 1 240); do curl -sf "$base/health/ready" >/dev/null && break; sle
 curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
 
 # The three bodies, from iris's advertised example: the native body as it is, and its one
-# instance (in the model's feature order) as a [1, 4] FP32 tensor for v2 (JSON) and for gRPC (a ModelInferRequest, encoded by
-# hand: model_name 1, inputs 5 {name 1, datatype 2, shape 3, contents 5 {fp32_contents 6}},
-# outputs 6 {name 1}; then the gRPC frame: a zero byte and the big-endian length).
+# instance as a [1, 4] FP32 tensor for v2 REST and for gRPC (bench/iris_bodies.py).
 curl -sf "$base/iris" > "$out/iris.json"
-python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["example"]))' "$out/iris.json" > "$out/native.json"
-python3 - "$out" <<'PY'
-import json, struct, sys
-out = sys.argv[1]
-body = json.load(open(f"{out}/native.json"))
-instance = body["payload"] if "payload" in body else body["instances"][0]
-if isinstance(instance, list) and instance and isinstance(instance[0], list):
-    instance = instance[0]
-if isinstance(instance, dict):
-    # keyed by feature name: the tensor's columns are in the input schema's feature order
-    schema = json.load(open(f"{out}/iris.json"))["input_schema"]
-    keyed = next(o for o in schema["oneOf"] if o.get("type") == "object")
-    instance = [instance[name] for name in keyed["properties"]]
-values = [float(v) for v in instance]
-json.dump({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, len(values)], "data": values}],
-           "outputs": [{"name": "label"}]}, open(f"{out}/v2.json", "w"))
-
-def varint(n):
-    b = bytearray()
-    while True:
-        low = n & 0x7f
-        n >>= 7
-        b.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(b)
-
-def field(number, wire, payload):
-    key = varint(number << 3 | wire)
-    return key + (varint(len(payload)) + payload if wire == 2 else payload)
-
-floats = b"".join(struct.pack("<f", v) for v in values)
-contents = field(6, 2, floats)
-shape = field(3, 2, varint(1) + varint(len(values)))
-tensor = field(1, 2, b"input") + field(2, 2, b"FP32") + shape + field(5, 2, contents)
-message = field(1, 2, b"iris") + field(5, 2, tensor) + field(6, 2, field(1, 2, b"label"))
-open(f"{out}/grpc.bin", "wb").write(b"\0" + struct.pack(">I", len(message)) + message)
-PY
+python3 bench/iris_bodies.py "$out"
 
 # Each body answered once, the same label on every route, before any load.
 native_label=$(curl -sf -H 'Content-Type: application/json' --data-binary @"$out/native.json" "$base/iris/predict" \
@@ -105,21 +67,6 @@ grep -qi '^grpc-status: 0' "$out/grpc.headers" || { echo "gRPC ModelInfer failed
 grep -q "$native_label" "$out/grpc.answer" || { echo "gRPC answered another label than $native_label"; exit 1; }
 [[ "$native_label" == "$rest_label" ]] || { echo "native $native_label, v2 REST $rest_label"; exit 1; }
 
-# answered PROTOCOL -> "<status 200> <other statuses>" from the gateway's counters
-answered() {
-  curl -sf "$base/metrics" | python3 -c '
-import re, sys
-ok = other = 0
-for line in sys.stdin:
-    if line.startswith("mlserver_requests_total{") and f"protocol=\"{sys.argv[1]}\"" in line:
-        status = re.search(r"status=\"(\d+)\"", line).group(1)
-        value = float(line.rsplit(" ", 1)[1])
-        if status == "200":
-            ok += value
-        elif status != "499":  # 499: the client closed first (h2load stops its last requests at the deadline)
-            other += value
-print(int(ok), int(other))' "$1"
-}
 
 # run ROUTE SECONDS -> "req/s p50_ms p99_ms errors"
 run() {
@@ -138,9 +85,9 @@ run() {
     shape=(-t $(( conns < 2 ? conns : 2 )) -c "$conns" -m "${route##*x}")
   fi
   rm -f "$log"
-  read -r ok_before other_before < <(answered "$protocol")
+  read -r ok_before other_before < <(answered "$base" "$protocol")
   report=$(h2load "${shape[@]}" -D "$secs" --log-file="$log" "${args[@]}")
-  read -r ok_after other_after < <(answered "$protocol")
+  read -r ok_after other_after < <(answered "$base" "$protocol")
   local saved="$out/h2load/$route-$(date +%s%N).txt"
   echo "$report" > "$saved"
   python3 - "$saved" "$log" "$(( ok_after - ok_before ))" "$(( other_after - other_before ))" <<'PY'
