@@ -38,31 +38,7 @@ printf 'warmup:\n  requests: 0\n' > "$out/no-warmup.yaml"
 
 . bench/lib.sh
 base="http://127.0.0.1:$GATEWAY_PORT"
-
-now() { date +%s.%N; }
-
-gateway_pid=""
-ready_s=""
-start_gateway() { # LOG [CONFIG] -> sets gateway_pid, and ready_s (seconds from start to ready)
-  local t0 log=$1 config=${2:-}
-  t0=$(now)
-  java -jar gateway/runtime/target/mlserver-runtime.jar serve ${config:+--config="$config"} --port "$GATEWAY_PORT" \
-    --grpc-port "$GRPC_PORT" --plugins-dir "$out/plugins" > "$log" 2>&1 &
-  gateway_pid=$!; pids+=("$gateway_pid")
-  for _ in $(seq 1 2400); do
-    if curl -sf -o /dev/null "$base/health/ready"; then
-      ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')
-      return
-    fi
-    kill -0 "$gateway_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "gateway not ready" >&2; tail "$log" >&2; exit 1
-}
-stop_gateway() {
-  kill "$gateway_pid" 2>/dev/null || true
-  wait "$gateway_pid" 2>/dev/null || true
-}
+serve=(--grpc-port "$GRPC_PORT" --plugins-dir "$out/plugins")
 
 # drive PROTOCOL SECONDS TAG -> req/s; refuses a run with errors
 drive() {
@@ -91,7 +67,7 @@ PY
 }
 
 # A first start only to learn iris's example and write its bodies.
-start_gateway "$out/gateway-0.log" "$out/no-warmup.yaml"
+start_gateway "$out/gateway-0.log" "$GATEWAY_PORT" --config="$out/no-warmup.yaml" "${serve[@]}"
 curl -sf "$base/iris" > "$out/iris.json"
 stop_gateway
 python3 bench/iris_bodies.py "$out"
@@ -101,9 +77,9 @@ rows=()
 for r in $(seq 1 "$ROUNDS"); do
   for protocol in $PROTOCOLS; do
     for warmup in on off; do
-      config=""
-      [[ $warmup == off ]] && config="$out/no-warmup.yaml"
-      start_gateway "$out/gateway-$r-$protocol-$warmup.log" "$config"
+      config=()
+      [[ $warmup == off ]] && config=(--config="$out/no-warmup.yaml")
+      start_gateway "$out/gateway-$r-$protocol-$warmup.log" "$GATEWAY_PORT" "${config[@]}" "${serve[@]}"
       ready=$ready_s
       first=$(drive "$protocol" "$DURATION" "$r-$protocol-$warmup-first")
       next=$(drive "$protocol" "$DURATION" "$r-$protocol-$warmup-next")

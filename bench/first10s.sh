@@ -36,31 +36,8 @@ fi
 javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classes" bench/BareServer.java
 
 . bench/lib.sh
-
-now() { date +%s.%N; }
-
-gateway_pid=""
-ready_s=""
-start_gateway() { # LOG -> sets gateway_pid, and ready_s (seconds from start to ready)
-  local t0 log=$1
-  t0=$(now)
-  java -jar gateway/runtime/target/mlserver-runtime.jar serve ${CONFIG:+--config="$CONFIG"} --port "$GATEWAY_PORT" \
-    --grpc-port 0 --plugins-dir "$PLUGINS" > "$log" 2>&1 &
-  gateway_pid=$!; pids+=("$gateway_pid")
-  for _ in $(seq 1 2400); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready"; then
-      ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')
-      return
-    fi
-    kill -0 "$gateway_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "gateway not ready" >&2; tail "$log" >&2; exit 1
-}
-stop_gateway() {
-  kill "$gateway_pid" 2>/dev/null || true
-  wait "$gateway_pid" 2>/dev/null || true
-}
+# the gateway as shipped; its gRPC port on a free port, so that a busy 8001 cannot stop it
+serve=(${CONFIG:+--config="$CONFIG"} --grpc-port 0 --plugins-dir "$PLUGINS")
 
 # run URL PID SECONDS TAG -> "req/s cpu_us_per_req"; refuses a run with errors
 run() {
@@ -81,7 +58,7 @@ print(f"{rps:.0f} {float(sys.argv[2]) / float(sys.argv[1]) * 1e6 / max(requests,
 
 # A first start only to learn the example body and its answer (the bare route's bytes); the
 # measured starts below get no request before wrk's.
-start_gateway "$out/gateway-0.log"
+start_gateway "$out/gateway-0.log" "$GATEWAY_PORT" "${serve[@]}"
 curl -sf "http://127.0.0.1:$GATEWAY_PORT/$CLASSIFIER" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["example"]))' \
   > "$out/request.json"
 curl -sf -X POST -H 'Content-Type: application/json' --data-binary @"$out/request.json" \
@@ -100,7 +77,7 @@ run "http://127.0.0.1:$BARE_PORT/$CLASSIFIER" "$bare_pid" "$WARMUP" bare-warmup 
 
 rounds=()
 for r in $(seq 1 "$ROUNDS"); do
-  start_gateway "$out/gateway-$r.log"
+  start_gateway "$out/gateway-$r.log" "$GATEWAY_PORT" "${serve[@]}"
   ready=$ready_s
   gateway_line=$(run "http://127.0.0.1:$GATEWAY_PORT/$CLASSIFIER/predict" "$gateway_pid" "$DURATION" "gateway-$r")
   stop_gateway

@@ -33,3 +33,31 @@ for line in sys.stdin:
             other += value
 print(int(ok), int(other))' "$2"
 }
+
+now() { date +%s.%N; }
+
+# start_gateway LOG PORT SERVE_ARGS... -> a fresh gateway (java -jar mlserver-runtime.jar serve
+# --port PORT SERVE_ARGS...), its output in LOG; returns once /health/ready answers 200 (polled
+# every 50 ms), with gateway_pid set, and ready_s the seconds from start to ready.
+gateway_pid=""
+ready_s=""
+start_gateway() {
+  local t0 log=$1 port=$2
+  shift 2
+  t0=$(now)
+  java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$port" "$@" > "$log" 2>&1 &
+  gateway_pid=$!; pids+=("$gateway_pid")
+  for _ in $(seq 1 2400); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready"; then
+      ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')
+      return
+    fi
+    kill -0 "$gateway_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "gateway not ready" >&2; tail "$log" >&2; exit 1
+}
+stop_gateway() {
+  kill "$gateway_pid" 2>/dev/null || true
+  wait "$gateway_pid" 2>/dev/null || true
+}
