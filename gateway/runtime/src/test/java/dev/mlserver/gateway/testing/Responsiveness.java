@@ -62,7 +62,7 @@ public final class Responsiveness {
         for (int i = 0; i < requests; i++) {
             long start = System.nanoTime();
             try {
-                HttpResponse<String> response = client.send(predict, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = JdkHttp.send(client, predict);
                 if (response.statusCode() != 200) {
                     failed.add(response.statusCode() + " " + response.body());
                 }
