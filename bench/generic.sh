@@ -29,14 +29,7 @@ java -jar gateway/cli/target/ml_server.jar package "$out/model" --output "$out/p
 cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
 
 . bench/lib.sh
-java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --plugins-dir "$out/plugins" \
-  > "$out/gateway.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 240); do
-  curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break
-  sleep 0.5
-done
-curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
+start_gateway "$out/gateway.log" "$GATEWAY_PORT" --plugins-dir "$out/plugins"
 
 body="$out/body.json"
 echo '{"payload": {"sepal_length": 5.9, "sepal_width": 3.0, "petal_length": 5.1, "petal_width": 1.8}}' > "$body"

@@ -44,12 +44,8 @@ rm -f "$out/plugins"/*.jar
 cp plugins/target/plugins/iris.jar "$out/plugins/iris.jar"
 
 . bench/lib.sh
-java -jar gateway/runtime/target/mlserver-runtime.jar serve --port "$GATEWAY_PORT" --grpc-port "$GRPC_PORT" \
-  --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
-gateway_pid=$!; pids+=("$gateway_pid")
+start_gateway "$out/gateway.log" "$GATEWAY_PORT" --grpc-port "$GRPC_PORT" --plugins-dir "$out/plugins"
 base="http://127.0.0.1:$GATEWAY_PORT"
-for _ in $(seq 1 240); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
-curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
 
 # The three bodies, from iris's advertised example: the native body as it is, and its one
 # instance as a [1, 4] FP32 tensor for v2 REST and for gRPC (bench/iris_bodies.py).

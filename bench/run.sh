@@ -38,14 +38,7 @@ javac -proc:none -cp gateway/runtime/target/mlserver-runtime.jar -d "$out/classe
 . bench/lib.sh
 
 # The gateway as shipped: JSON logs and access lines on (written to a file), metrics, bulkheads.
-java -jar gateway/runtime/target/mlserver-runtime.jar serve --port $GATEWAY_PORT --grpc-port 0 --plugins-dir "$PLUGINS" \
-  > "$out/gateway.log" 2>&1 &
-gateway_pid=$!; pids+=("$gateway_pid")
-for _ in $(seq 1 240); do
-  curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break
-  sleep 0.5
-done
-curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
+start_gateway "$out/gateway.log" "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$PLUGINS"
 
 # One request body per classifier (its advertised example), and the response it gets, byte for
 # byte, as the bare route's answer.

@@ -61,12 +61,8 @@ classifiers:
 YAML
 
 . bench/lib.sh
-java -jar gateway/runtime/target/mlserver-runtime.jar serve --config "$out/gateway.yaml" --port "$GATEWAY_PORT" \
-  --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
-pids+=("$!")
+start_gateway "$out/gateway.log" "$GATEWAY_PORT" --config "$out/gateway.yaml" --plugins-dir "$out/plugins"
 base="http://127.0.0.1:$GATEWAY_PORT"
-for _ in $(seq 1 240); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.5; done
-curl -sf "$base/health/ready" >/dev/null || { echo "gateway not ready"; tail "$out/gateway.log"; exit 1; }
 curl -sf "$base/iris" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["example"]))' > "$out/body.json"
 
 shadow() {

@@ -43,13 +43,7 @@ javac -proc:none -cp "$runtime" -d "$out/classes" bench/TextCpu.java
 
 . bench/lib.sh
 
-java -jar "$runtime" serve --port "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$out/plugins" > "$out/gateway.log" 2>&1 &
-gateway_pid=$!; pids+=("$gateway_pid")
-for _ in $(seq 1 240); do
-  curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready" && break
-  sleep 0.5
-done
-curl -sf -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/ready" || { echo "gateway not ready" >&2; tail "$out/gateway.log" >&2; exit 1; }
+start_gateway "$out/gateway.log" "$GATEWAY_PORT" --grpc-port 0 --plugins-dir "$out/plugins"
 # the advertised example is a whole body, {"payload": <instance>}
 curl -sf "http://127.0.0.1:$GATEWAY_PORT/$CLASSIFIER" | python3 -c 'import json,sys; body = json.load(sys.stdin)["example"]
 print(json.dumps(body), file=open(sys.argv[1], "w")); print(json.dumps(body["payload"]), file=open(sys.argv[2], "w"))' \
