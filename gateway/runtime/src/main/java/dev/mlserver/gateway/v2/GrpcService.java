@@ -102,15 +102,17 @@ public final class GrpcService {
         return server;
     }
 
-    /** One call: its request message as bytes, its caller's metadata. */
-    private record Call(GrpcServerRequest<Buffer, Object> request, byte[] message, long start) {
-        String authorization() {
-            return request.headers().get("authorization");
+    /**
+     * One call: its request message as bytes, its caller's metadata, and whether it is the
+     * gateway's own warm-up, counted and logged apart as on the REST routes.
+     */
+    private record Call(GrpcServerRequest<Buffer, Object> request, byte[] message, long start, boolean warmup) {
+        Call(GrpcServerRequest<Buffer, Object> request, byte[] message, long start) {
+            this(request, message, start, WarmupMark.carriedBy(request.headers().get(WarmupMark.HEADER)));
         }
 
-        /** Whether the call is the gateway's own warm-up, counted and logged apart as on the REST routes. */
-        boolean warmup() {
-            return WarmupMark.carriedBy(request.headers().get(WarmupMark.HEADER));
+        String authorization() {
+            return request.headers().get("authorization");
         }
     }
 
