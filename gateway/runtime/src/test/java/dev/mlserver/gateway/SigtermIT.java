@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mlserver.gateway.testing.FixtureClassifier;
+import dev.mlserver.gateway.testing.JdkHttp;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.net.URI;
@@ -104,7 +105,7 @@ class SigtermIT {
                 while (sending.get() && sent.size() < 2_000) {
                     long at = System.nanoTime();
                     try {
-                        HttpResponse<String> r = client.send(predict, HttpResponse.BodyHandlers.ofString());
+                        HttpResponse<String> r = JdkHttp.send(client, predict, HttpResponse.BodyHandlers.ofString());
                         sent.add(new Sent(at, r.statusCode(), r.body()));
                     } catch (Exception e) {
                         sent.add(new Sent(at, -1, e.toString()));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserver.gateway.cli.deploy.MlServerSource;
 import dev.mlserver.gateway.testing.Cli;
+import dev.mlserver.gateway.testing.JdkHttp;
 import dev.mlserver.gateway.testing.LocalRegistry;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -122,7 +123,7 @@ class ReleaseWorkflowTest {
             assertThat(ready).as("ready within 3 minutes; logs:\n%s", podman.output("logs", "tumor")).isEqualTo(200);
             System.out.printf("tumor:0.2.0 ready %.1f s after podman run%n", (System.nanoTime() - started) / 1e9);
 
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(url + "/tumor/predict"))
+            HttpResponse<String> answer = JdkHttp.send(http, HttpRequest.newBuilder(URI.create(url + "/tumor/predict"))
                     .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(IRIS)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
@@ -284,7 +285,7 @@ class ReleaseWorkflowTest {
 
     private static int status(HttpClient http, HttpRequest request) throws InterruptedException {
         try {
-            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            return JdkHttp.send(http, request, HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return 0;
         }

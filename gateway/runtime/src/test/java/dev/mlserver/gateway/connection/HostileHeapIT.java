@@ -3,6 +3,7 @@ package dev.mlserver.gateway.connection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.mlserver.gateway.testing.JdkHttp;
 import dev.mlserver.gateway.testing.RawConnection;
 import dev.mlserver.gateway.testing.RawHttp;
 import dev.mlserver.gateway.testing.Responsiveness;
@@ -88,7 +89,7 @@ class HostileHeapIT {
         assertThat(port.get()).as(Files.readString(log)).isPositive();
         URI base = URI.create("http://127.0.0.1:" + port.get());
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.send(
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> JdkHttp.send(http, 
                 HttpRequest.newBuilder(base.resolve("/health/ready")).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode() == 200);
         Responsiveness client = Responsiveness.of(base);
@@ -123,7 +124,7 @@ class HostileHeapIT {
         long maxHeld = 0;
         long budget = 0;
         for (int i = 0; i < 5; i++) {
-            String metrics = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(),
+            String metrics = JdkHttp.send(http, HttpRequest.newBuilder(base.resolve("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             maxHeapUsed = Math.max(maxHeapUsed, (long) sum(metrics, "jvm_memory_used_bytes{area=\"heap\""));
             maxHeld = Math.max(maxHeld, (long) sum(metrics, "mlserver_http_body_bytes_held"));
@@ -163,7 +164,7 @@ class HostileHeapIT {
         assertThat(maxHeld).isLessThanOrEqualTo(budget);
         assertThat(underAttack.failed()).isEmpty();
         assertThat(underAttack.p99Millis()).isLessThanOrEqualTo(Responsiveness.boundMillis(idle));
-        assertThat(http.send(HttpRequest.newBuilder(base.resolve("/health/live")).build(),
+        assertThat(JdkHttp.send(http, HttpRequest.newBuilder(base.resolve("/health/live")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
         server.toHandle().destroy();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlserver.gateway.config.ConfigLoader;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.testing.JdkHttp;
 import io.netty.channel.epoll.Epoll;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,11 +73,11 @@ class TransportTest {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         String base = "http://127.0.0.1:" + gateway.port();
         for (int i = 0; i < 2; i++) {
-            HttpResponse<String> live = client.send(HttpRequest.newBuilder(URI.create(base + "/health/live")).build(),
+            HttpResponse<String> live = JdkHttp.send(client, HttpRequest.newBuilder(URI.create(base + "/health/live")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(live.statusCode()).isEqualTo(200);
         }
-        HttpResponse<String> unknown = client.send(HttpRequest.newBuilder(URI.create(base + "/no-such/predict"))
+        HttpResponse<String> unknown = JdkHttp.send(client, HttpRequest.newBuilder(URI.create(base + "/no-such/predict"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[1]]}"))
                 .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(unknown.statusCode()).isEqualTo(404);

@@ -17,13 +17,19 @@ public final class JdkHttp {
 
     /** Sends {@code request} with {@code client} and reads its answer as text. */
     public static HttpResponse<String> send(HttpClient client, HttpRequest request) throws IOException, InterruptedException {
+        return send(client, request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends {@code request} with {@code client} and reads its answer with {@code body}. */
+    public static <T> HttpResponse<T> send(HttpClient client, HttpRequest request, HttpResponse.BodyHandler<T> body)
+            throws IOException, InterruptedException {
         try {
-            return client.send(request, HttpResponse.BodyHandlers.ofString());
+            return client.send(request, body);
         } catch (IOException e) {
             if (!lostToThePool(e)) {
                 throw e;
             }
-            return client.send(request, HttpResponse.BodyHandlers.ofString());
+            return client.send(request, body);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.http.Json;
+import dev.mlserver.gateway.testing.JdkHttp;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -89,7 +90,7 @@ class BinaryTensorDataTest {
             request.header("Content-Type", contentType);
         }
         try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return JdkHttp.send(HTTP, request.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException | InterruptedException e) {
             throw new AssertionError(e);
         }
