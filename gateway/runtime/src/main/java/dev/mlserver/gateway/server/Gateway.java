@@ -298,7 +298,8 @@ public final class Gateway {
                 .flatMap(c -> warmupTargets(c.info(), prefix, warmup.concurrency()).stream())
                 .toList();
         long start = System.nanoTime();
-        return new ServingWarmup(vertx, port.get(), grpcPort(), warmup, WarmupMark.headers(config.security().tokensEnabled()))
+        return new ServingWarmup(vertx, ServingWarmup.address(config.server().host()), port.get(), grpcPort(), warmup,
+                WarmupMark.headers(config.security().tokensEnabled()))
                 .run(targets)
                 .onSuccess(outcomes -> ServingWarmup.log(outcomes, (System.nanoTime() - start) / 1_000_000));
     }

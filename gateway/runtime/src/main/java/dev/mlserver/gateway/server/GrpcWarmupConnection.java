@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -65,13 +64,13 @@ final class GrpcWarmupConnection implements ServingWarmup.Connection {
      * @param headerBlocks {@link #headerBlock}s; the {@code n}th call sends {@code headerBlocks[(n / 2) % 2]}
      * @param messages {@link #framed} messages; the {@code n}th call sends {@code messages[n % messages.length]}
      */
-    GrpcWarmupConnection(int port, byte[][] headerBlocks, byte[][] messages) throws IOException {
+    GrpcWarmupConnection(InetSocketAddress gateway, byte[][] headerBlocks, byte[][] messages) throws IOException {
         this.headerBlocks = headerBlocks;
         this.messages = messages;
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(TIMEOUT_MS);
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+        socket.connect(gateway, TIMEOUT_MS);
         in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 16 * 1024));
         out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
         out.write(PREFACE);
@@ -86,12 +85,12 @@ final class GrpcWarmupConnection implements ServingWarmup.Connection {
      * (never indexed, so that no table is shared with the server): the pseudo-headers, gRPC's own,
      * {@code extra}, and with {@code more} what client libraries add beside them.
      */
-    static byte[] headerBlock(String path, int port, Map<String, String> extra, boolean more) {
+    static byte[] headerBlock(String path, String authority, Map<String, String> extra, boolean more) {
         ByteArrayOutputStream block = new ByteArrayOutputStream();
         literal(block, ":method", "POST");
         literal(block, ":scheme", "http");
         literal(block, ":path", path);
-        literal(block, ":authority", "127.0.0.1:" + port);
+        literal(block, ":authority", authority);
         literal(block, "content-type", "application/grpc");
         literal(block, "te", "trailers");
         extra.forEach((name, value) -> literal(block, name.toLowerCase(Locale.ROOT), value));

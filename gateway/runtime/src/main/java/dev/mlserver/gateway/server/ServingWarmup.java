@@ -20,9 +20,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drives each classifier's real predict route, and its Open Inference Protocol infer calls over
- * REST ({@link #protocolTarget}) and gRPC ({@link #grpcTarget}), over loopback, through the whole
+ * REST ({@link #protocolTarget}) and gRPC ({@link #grpcTarget}), from inside the process to the
+ * address the gateway listens on (loopback when it listens on all), through the whole
  * stack (HTTP parsing, routing, auth, bulkhead, the model, metrics, the access log's encoding and
  * response writing), so that the JIT has compiled the serving path before readiness turns 200. Without it
  * a pod that scales out under load serves its first minute at a fraction of its capacity while
@@ -80,26 +83,57 @@ final class ServingWarmup {
     record Outcome(String name, int answered, int failed, String stoppedBecause) {}
 
     private final Vertx vertx;
+    private final InetAddress address;
     private final int port;
     private final int grpcPort;
     private final GatewayConfig.Warmup config;
     private final Map<String, String> headers;
     private final LongSupplier compileMillis;
 
-    /** @param grpcPort the gRPC port, for {@link Wire#GRPC} targets; -1 when gRPC is off */
-    ServingWarmup(Vertx vertx, int port, int grpcPort, GatewayConfig.Warmup config, Map<String, String> headers) {
-        this(vertx, port, grpcPort, config, headers, jitMillis());
+    /**
+     * @param address where the gateway listens, as {@link #address(String)} gives it
+     * @param grpcPort the gRPC port, for {@link Wire#GRPC} targets; -1 when gRPC is off
+     */
+    ServingWarmup(Vertx vertx, InetAddress address, int port, int grpcPort, GatewayConfig.Warmup config,
+                  Map<String, String> headers) {
+        this(vertx, address, port, grpcPort, config, headers, jitMillis());
     }
 
     /** @param compileMillis the compiler's total time so far, in ms; null when the JVM does not tell */
-    ServingWarmup(Vertx vertx, int port, int grpcPort, GatewayConfig.Warmup config, Map<String, String> headers,
-                  LongSupplier compileMillis) {
+    ServingWarmup(Vertx vertx, InetAddress address, int port, int grpcPort, GatewayConfig.Warmup config,
+                  Map<String, String> headers, LongSupplier compileMillis) {
         this.vertx = vertx;
+        this.address = address;
         this.port = port;
         this.grpcPort = grpcPort;
         this.config = config;
         this.headers = Map.copyOf(headers);
         this.compileMillis = compileMillis;
+    }
+
+    /**
+     * The address the warm-up connects to for a gateway listening on {@code host}: the loopback
+     * address when it listens on every address (or on {@code localhost}), otherwise {@code host}
+     * itself, the only address it answers on.
+     */
+    static InetAddress address(String host) {
+        String bare = host == null ? "" : host.strip().replaceAll("^\\[|]$", "");
+        if (bare.isEmpty() || bare.equalsIgnoreCase("localhost")) {
+            return InetAddress.getLoopbackAddress();
+        }
+        try {
+            InetAddress address = InetAddress.getByName(bare);
+            return address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : address;
+        } catch (UnknownHostException e) {
+            // the gateway could not have listened on it either
+            return InetAddress.getLoopbackAddress();
+        }
+    }
+
+    /** {@code address:port} as a Host header or an {@code :authority} has it (an IPv6 address in brackets). */
+    static String authority(InetAddress address, int port) {
+        String host = address.getHostAddress();
+        return (address instanceof Inet6Address ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static LongSupplier jitMillis() {
@@ -291,11 +325,12 @@ final class ServingWarmup {
             this.deadline = deadline;
             this.jit = jit;
             if (target.wire() == Wire.GRPC) {
-                byte[][] headerBlocks = {GrpcWarmupConnection.headerBlock(target.path(), grpcPort, headers, false),
-                        GrpcWarmupConnection.headerBlock(target.path(), grpcPort, headers, true)};
+                String authority = authority(address, grpcPort);
+                byte[][] headerBlocks = {GrpcWarmupConnection.headerBlock(target.path(), authority, headers, false),
+                        GrpcWarmupConnection.headerBlock(target.path(), authority, headers, true)};
                 byte[][] messages = target.bodies().stream().map(m -> GrpcWarmupConnection.framed(m.getBytes()))
                         .toArray(byte[][]::new);
-                opener = () -> new GrpcWarmupConnection(grpcPort, headerBlocks, messages);
+                opener = () -> new GrpcWarmupConnection(new InetSocketAddress(address, grpcPort), headerBlocks, messages);
                 return;
             }
             // by body, by whether more headers are sent, by whether the connection is to close
@@ -307,12 +342,12 @@ final class ServingWarmup {
                     }
                 }
             }
-            opener = () -> new HttpConnection(port, requests);
+            opener = () -> new HttpConnection(new InetSocketAddress(address, port), requests);
         }
 
         private byte[] request(Buffer body, boolean moreHeaders, boolean close) {
             StringBuilder head = new StringBuilder("POST ").append(target.path()).append(" HTTP/1.1\r\n")
-                    .append("Host: 127.0.0.1:").append(port).append("\r\n")
+                    .append("Host: ").append(authority(address, port)).append("\r\n")
                     .append("Content-Type: application/json\r\n")
                     .append("Content-Length: ").append(body.length()).append("\r\n");
             headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
@@ -412,12 +447,12 @@ final class ServingWarmup {
         private final byte[] skip = new byte[8192];
         private boolean closing;
 
-        HttpConnection(int port, byte[][][][] requests) throws IOException {
+        HttpConnection(InetSocketAddress gateway, byte[][][][] requests) throws IOException {
             this.requests = requests;
             socket = new Socket();
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(TIMEOUT_MS);
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            socket.connect(gateway, TIMEOUT_MS);
             out = socket.getOutputStream();
             in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
         }

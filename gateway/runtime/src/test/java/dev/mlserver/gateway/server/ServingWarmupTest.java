@@ -11,10 +11,12 @@ import dev.mlserver.gateway.config.Limits;
 import dev.mlserver.gateway.metrics.WarmupMark;
 import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.testing.FixtureClassifier;
+import dev.mlserver.gateway.testing.JdkHttp;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import dev.mlserver.gateway.v2.Inference;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +132,44 @@ class ServingWarmupTest {
     }
 
     @Test
+    void aGatewayListeningOnOneAddressIsWarmedOnThatAddress() throws Exception {
+        TestGateway.copyExamples(plugins, "iris");
+        // 127.0.0.2 is a loopback address too, but a socket bound to it does not answer on 127.0.0.1
+        GatewayConfig config = ConfigLoader.create(Map.of()).fromYaml("""
+                server:
+                  host: 127.0.0.2
+                grpc:
+                  port: 0
+                """ + exactly(100), "test config").withPort(0).withPluginsDir(plugins)
+                .withLifecycle(GatewayConfig.Lifecycle.DEFAULTS.withWatch(false));
+        Gateway gateway = Gateway.create(config);
+        try (TestGateway test = TestGateway.of(gateway)) {
+            int port = gateway.start().await();
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            await().atMost(Duration.ofSeconds(120)).until(() -> JdkHttp.send(client, java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.2:" + port + "/health/ready")).build()).statusCode() == 200);
+            String metrics = JdkHttp.send(client, java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.2:" + port + "/metrics")).build()).body();
+            // the predict route, v2 REST and gRPC's ModelInfer, 100 each, none refused
+            assertThat(warmed(metrics, "iris")).isEqualTo(300);
+        }
+    }
+
+    @Test
+    void theWarmUpConnectsToLoopbackWhenTheGatewayListensOnEveryAddressAndToItsOneAddressOtherwise() throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        assertThat(ServingWarmup.address("0.0.0.0")).isEqualTo(loopback);
+        assertThat(ServingWarmup.address("::")).isEqualTo(loopback);
+        assertThat(ServingWarmup.address("[::]")).isEqualTo(loopback);
+        assertThat(ServingWarmup.address("")).isEqualTo(loopback);
+        assertThat(ServingWarmup.address("localhost")).isEqualTo(loopback);
+        assertThat(ServingWarmup.address("127.0.0.2")).isEqualTo(InetAddress.getByName("127.0.0.2"));
+        assertThat(ServingWarmup.address("[::1]")).isEqualTo(InetAddress.getByName("::1"));
+        assertThat(ServingWarmup.authority(InetAddress.getByName("127.0.0.2"), 8080)).isEqualTo("127.0.0.2:8080");
+        assertThat(ServingWarmup.authority(InetAddress.getByName("::1"), 8080)).isEqualTo("[0:0:0:0:0:0:0:1]:8080");
+    }
+
+    @Test
     void afterItsRequestsEachClassifierGoesOnUntilTheCompilerHasGoneQuiet() throws IOException {
         TestGateway.copyExamples(plugins, "iris", "wine");
         try (TestGateway gateway = TestGateway.start(plugins)) {
@@ -177,7 +217,7 @@ class ServingWarmupTest {
             GatewayConfig.Warmup config = new GatewayConfig.Warmup(50, 60_000, 2, false);
             // a truncated ModelInferRequest: INVALID_ARGUMENT, answered without a message
             ServingWarmup.Target broken = ServingWarmup.grpcTarget("iris", List.of(new byte[] {0x0a, 0x05, 'i'}), limits(2, 64), 2);
-            assertThat(new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+            assertThat(new ServingWarmup(gateway.gateway().vertx(), InetAddress.getLoopbackAddress(), gateway.port(), gateway.gateway().grpcPort(), config,
                     WarmupMark.headers(false), null).run(List.of(broken)).await()).singleElement().satisfies(o -> {
                         assertThat(o.name()).isEqualTo("iris (v2 gRPC)");
                         assertThat(o.answered()).isZero();
@@ -188,7 +228,7 @@ class ServingWarmupTest {
             ClassifierInfo iris = gateway.gateway().registry().serving().iterator().next().info();
             ServingWarmup.Target example = ServingWarmup.grpcTarget("iris", Inference.exampleMessages(iris, iris.example()),
                     limits(2, 64), 2);
-            assertThat(new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+            assertThat(new ServingWarmup(gateway.gateway().vertx(), InetAddress.getLoopbackAddress(), gateway.port(), gateway.gateway().grpcPort(), config,
                     WarmupMark.headers(false), null).run(List.of(example)).await()).singleElement().satisfies(o -> {
                         assertThat(o.answered()).isEqualTo(50);
                         assertThat(o.failed()).isZero();
@@ -222,7 +262,7 @@ class ServingWarmupTest {
         List<ServingWarmup.Target> targets = gateway.gateway().registry().serving().stream()
                 .map(c -> ServingWarmup.target("", c.info().name(), c.info().example(), c.info().limits(), config.concurrency(), mapper))
                 .toList();
-        return new ServingWarmup(gateway.gateway().vertx(), gateway.port(), gateway.gateway().grpcPort(), config,
+        return new ServingWarmup(gateway.gateway().vertx(), InetAddress.getLoopbackAddress(), gateway.port(), gateway.gateway().grpcPort(), config,
                 WarmupMark.headers(false), compiler).run(targets).await();
     }
 
