@@ -1,11 +1,14 @@
 package dev.mlserver.gateway.v2;
 
+import static dev.mlserver.gateway.Messages.clip;
+
 import com.google.protobuf.MessageLite;
 import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.AccessLog;
+import dev.mlserver.gateway.http.Inflation;
 import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.metrics.WarmupMark;
@@ -121,11 +124,22 @@ public final class GrpcService {
         server.callHandler(serviceMethod, request -> {
             long start = System.nanoTime();
             request.invalidMessageHandler(invalid -> refuse(new Call(request, new byte[0], start), method, invalid));
-            request.last().onComplete(received -> {
-                if (received.failed()) {
+            // the message as it came, to be inflated here within the limit (Vert.x's own inflating has none)
+            GrpcMessage[] received = new GrpcMessage[1];
+            request.messageHandler(message -> received[0] = message);
+            request.end().onComplete(ended -> {
+                if (ended.failed()) {
                     return;
                 }
-                Call call = new Call(request, received.result().getBytes(), start);
+                Call call;
+                try {
+                    call = new Call(request, message(received[0]), start);
+                } catch (Refusal refusal) {
+                    Call refused = new Call(request, new byte[0], start);
+                    request.response().status(refusal.status).statusMessage(refusal.getMessage()).end();
+                    log(refused, method, refusal.status);
+                    return;
+                }
                 Future<?> answer;
                 try {
                     answer = handler.apply(call);
@@ -142,6 +156,43 @@ public final class GrpcService {
                 });
             });
         });
+    }
+
+    /**
+     * A unary call's one message, inflated when it came compressed ({@code grpc-encoding} gzip or
+     * deflate), to at most {@code server.max_body_bytes}: what arrives compressed is bounded by
+     * the gRPC layer, what it inflates to only here.
+     */
+    private byte[] message(GrpcMessage message) throws Refusal {
+        if (message == null) {
+            throw new Refusal(GrpcStatus.INVALID_ARGUMENT, "the call ended without a request message");
+        }
+        String encoding = message.encoding();
+        byte[] bytes = message.payload().getBytes();
+        if (encoding == null || encoding.equals("identity")) {
+            return bytes;
+        }
+        try {
+            return Inflation.inflate(encoding, bytes, maxMessageBytes);
+        } catch (Inflation.Unsupported e) {
+            throw new Refusal(GrpcStatus.UNIMPLEMENTED, "grpc-encoding " + clip(encoding) + " is not supported; send "
+                    + String.join(", ", Inflation.CODINGS) + " or identity");
+        } catch (Inflation.TooLarge e) {
+            throw new Refusal(GrpcStatus.RESOURCE_EXHAUSTED, "the message inflates to more than server.max_body_bytes ("
+                    + maxMessageBytes + " bytes)");
+        } catch (Inflation.Failure e) {
+            throw new Refusal(GrpcStatus.INTERNAL, "the message " + e.getMessage());
+        }
+    }
+
+    /** A call answered with {@code status} before it reaches its method. */
+    private static final class Refusal extends Exception {
+        final GrpcStatus status;
+
+        Refusal(GrpcStatus status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
     }
 
     private Future<ServerMetadataResponse> serverMetadata(Call call) {
