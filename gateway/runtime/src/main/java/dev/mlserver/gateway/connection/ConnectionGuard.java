@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.vertx.core.http.HttpConnection;
@@ -283,14 +284,25 @@ public final class ConnectionGuard {
         return bodyTimeoutNanos;
     }
 
-    /** What a request's body reserves: its declared length, or the largest allowed body when chunked. */
+    /**
+     * What a request's body reserves: its declared length, or the largest allowed body when
+     * chunked; a compressed body ({@code Content-Encoding}) as much again as the largest allowed
+     * body, for what it is inflated to.
+     */
     long bodyReservation(HttpRequest request) {
+        // never more than the budget can ever give one body, or a compressed body would never fit
+        long inflated = encoded(request) ? maxBodyBytes : 0;
         if (HttpUtil.isTransferEncodingChunked(request)) {
-            return maxBodyBytes;
+            return Math.min(maxBodyBytes + inflated, budget.largestBody());
         }
         long length = HttpUtil.getContentLength(request, 0L);
         // a body over the limit is refused with 413 without being read: nothing to hold
-        return length > maxBodyBytes || length < 0 ? 0 : length;
+        return length > maxBodyBytes || length <= 0 ? 0 : Math.min(length + inflated, budget.largestBody());
+    }
+
+    private static boolean encoded(HttpRequest request) {
+        String coding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        return coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity");
     }
 
     void rejected(String reason) {

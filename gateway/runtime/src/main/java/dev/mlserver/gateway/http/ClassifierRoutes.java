@@ -58,13 +58,14 @@ final class ClassifierRoutes implements RouteGroup {
     public Map<String, List<Handler<RoutingContext>>> bind(RouteServices services, RouteTable table) {
         Handlers h = new Handlers(services, table);
         JsonBody body = JsonBody.create(services.config().server().maxBodyBytes());
+        Handler<RoutingContext> inflated = EncodedBody.inflater(services.config().server().maxBodyBytes());
         return Map.of(
-                "predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false, false)),
-                "predict_proba", List.of(body, h::resolve, ctx -> h.predict(ctx, true, false)),
+                "predict", List.of(body, inflated, h::resolve, ctx -> h.predict(ctx, false, false)),
+                "predict_proba", List.of(body, inflated, h::resolve, ctx -> h.predict(ctx, true, false)),
                 "ready", List.of(h::resolve, h::ready),
                 "describe", List.of(h::resolve, h::describe),
-                "pinned_predict", List.of(body, h::resolve, ctx -> h.predict(ctx, false, true)),
-                "pinned_predict_proba", List.of(body, h::resolve, ctx -> h.predict(ctx, true, true)),
+                "pinned_predict", List.of(body, inflated, h::resolve, ctx -> h.predict(ctx, false, true)),
+                "pinned_predict_proba", List.of(body, inflated, h::resolve, ctx -> h.predict(ctx, true, true)),
                 "pinned_ready", List.of(h::resolve, h::ready),
                 "pinned_describe", List.of(h::resolve, h::describe));
     }

@@ -9,9 +9,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * Reads a JSON request body, up to a limit, in memory. The content type is checked before the
- * body is read: a form or multipart body is never decoded, it is a 415. No Content-Type is read
- * as JSON.
+ * Reads a JSON request body, up to a limit, in memory. The content type and the content coding
+ * are checked before the body is read: a form or multipart body is never decoded, it is a 415, and
+ * so is a coding {@link EncodedBody} does not read. No Content-Type is read as JSON.
  */
 final class JsonBody implements BodyHandler {
     private final BodyHandler body;
@@ -30,6 +30,11 @@ final class JsonBody implements BodyHandler {
         if (type != null && !Json.isJsonType(type)) {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "Content-Type " + clip(type) + " is not JSON; send Content-Type: application/json"));
+            return;
+        }
+        GatewayException coding = EncodedBody.unsupported(ctx.request());
+        if (coding != null) {
+            ctx.fail(coding);
             return;
         }
         body.handle(ctx);

@@ -6,6 +6,7 @@ import dev.mlserver.api.InvalidInputException;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.EncodedBody;
 import dev.mlserver.gateway.http.Json;
 import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.http.ProtocolRoute;
@@ -55,6 +56,7 @@ public final class RestRoutes {
         router.route("/v2").failureHandler(errors);
         router.route("/v2/*").failureHandler(errors);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
+        Handler<RoutingContext> inflated = EncodedBody.inflater(config.server().maxBodyBytes());
         for (ProtocolRoute route : ProtocolRoute.values()) {
             Handler<RoutingContext> gate = routes.gate(route);
             switch (route) {
@@ -71,7 +73,7 @@ public final class RestRoutes {
                 case INFER, VERSION_INFER -> {
                     // the token and the content type are checked before the body is read
                     router.post(route.path()).handler(gate).handler(RestRoutes::requireJson);
-                    router.post(route.path()).handler(body).handler(routes::resolve).handler(routes::infer);
+                    router.post(route.path()).handler(body).handler(inflated).handler(routes::resolve).handler(routes::infer);
                 }
             }
         }
@@ -190,6 +192,11 @@ public final class RestRoutes {
             ctx.fail(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + clip(type)
                     + " is not JSON; send Content-Type: application/json (or, with binary tensor data and the "
                     + RestCodec.HEADER_LENGTH + " header, application/octet-stream)"));
+            return;
+        }
+        GatewayException coding = EncodedBody.unsupported(ctx.request());
+        if (coding != null) {
+            ctx.fail(coding);
             return;
         }
         ctx.next();
