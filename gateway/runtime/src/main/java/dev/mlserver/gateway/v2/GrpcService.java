@@ -123,21 +123,35 @@ public final class GrpcService {
         ServiceMethod<Buffer, Object> serviceMethod = ServiceMethod.server(SERVICE, method, ANSWERS, GrpcMessageDecoder.IDENTITY);
         server.callHandler(serviceMethod, request -> {
             long start = System.nanoTime();
-            request.invalidMessageHandler(invalid -> refuse(new Call(request, new byte[0], start), method, invalid));
+            // answered before its end: a message over the limit, or a second message
+            boolean[] answered = {false};
+            request.invalidMessageHandler(invalid -> {
+                answered[0] = true;
+                refuse(new Call(request, new byte[0], start), method, invalid);
+            });
             // the message as it came, to be inflated here within the limit (Vert.x's own inflating has none)
             GrpcMessage[] received = new GrpcMessage[1];
-            request.messageHandler(message -> received[0] = message);
+            request.messageHandler(message -> {
+                if (answered[0]) {
+                    return;
+                }
+                if (received[0] != null) {
+                    answered[0] = true;
+                    refuse(request, start, method, new Refusal(GrpcStatus.INTERNAL,
+                            "a unary call takes one request message; this one sent more"));
+                    return;
+                }
+                received[0] = message;
+            });
             request.end().onComplete(ended -> {
-                if (ended.failed()) {
+                if (ended.failed() || answered[0]) {
                     return;
                 }
                 Call call;
                 try {
                     call = new Call(request, message(received[0]), start);
                 } catch (Refusal refusal) {
-                    Call refused = new Call(request, new byte[0], start);
-                    request.response().status(refusal.status).statusMessage(refusal.getMessage()).end();
-                    log(refused, method, refusal.status);
+                    refuse(request, start, method, refusal);
                     return;
                 }
                 Future<?> answer;
@@ -183,6 +197,11 @@ public final class GrpcService {
         } catch (Inflation.Failure e) {
             throw new Refusal(GrpcStatus.INTERNAL, "the message " + e.getMessage());
         }
+    }
+
+    private void refuse(GrpcServerRequest<Buffer, Object> request, long start, String method, Refusal refusal) {
+        request.response().status(refusal.status).statusMessage(refusal.getMessage()).end();
+        log(new Call(request, new byte[0], start), method, refusal.status);
     }
 
     /** A call answered with {@code status} before it reaches its method. */

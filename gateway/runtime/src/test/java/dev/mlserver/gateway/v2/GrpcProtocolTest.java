@@ -255,6 +255,39 @@ class GrpcProtocolTest {
     }
 
     @Test
+    void aUnaryCallWithTwoMessagesIsInternalAndOneWithNoneIsInvalidArgument() throws Exception {
+        // what grpc-java's own servers answer: a unary call takes exactly one request message
+        assertThat(rawCall(irises(), irises())).satisfies(status -> {
+            assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+            assertThat(status.getDescription()).isEqualTo("a unary call takes one request message; this one sent more");
+        });
+        assertThat(rawCall()).satisfies(status -> {
+            assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(status.getDescription()).isEqualTo("the call ended without a request message");
+        });
+        assertThat(labels(stub().modelInfer(irises()))).containsExactly("setosa", "virginica");
+    }
+
+    /** A ModelInfer call sending {@code messages} as they are, however many; the status it ends with. */
+    private static Status rawCall(ModelInferRequest... messages) throws Exception {
+        CompletableFuture<Status> closed = new CompletableFuture<>();
+        io.grpc.ClientCall<ModelInferRequest, ModelInferResponse> call = channel.newCall(
+                GRPCInferenceServiceGrpc.getModelInferMethod(), io.grpc.CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
+        call.start(new io.grpc.ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, io.grpc.Metadata trailers) {
+                closed.complete(status);
+            }
+        }, new io.grpc.Metadata());
+        call.request(2);
+        for (ModelInferRequest message : messages) {
+            call.sendMessage(message);
+        }
+        call.halfClose();
+        return closed.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
     void rawContentsOfTheWrongSizeAreInvalidArgument() {
         ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("iris")
                 .addInputs(input("input", "FP32", 2, 4)).addRawInputContents(ByteString.copyFrom(new byte[31])).build();
