@@ -11,9 +11,12 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.lang.management.ManagementFactory;
 import java.util.Iterator;
@@ -298,6 +301,26 @@ public final class ConnectionGuard {
         long length = HttpUtil.getContentLength(request, 0L);
         // a body over the limit is refused with 413 without being read: nothing to hold
         return length > maxBodyBytes || length <= 0 ? 0 : Math.min(length + inflated, budget.largestBody());
+    }
+
+    /**
+     * What a gRPC message reserves once its prefix has declared its length: that length (as much
+     * again as the largest allowed body when it is compressed), never more than the budget can give
+     * one body; nothing for one over {@code max_body_bytes}, which the gRPC layer refuses unread.
+     */
+    long messageReservation(long declared, boolean compressed) {
+        if (declared > maxBodyBytes || declared <= 0) {
+            return 0;
+        }
+        return Math.min(declared + (compressed ? maxBodyBytes : 0), budget.largestBody());
+    }
+
+    /**
+     * The gRPC port's request handler around {@code grpc}: each call's messages hold their room in
+     * the body budget while they are received and answered ({@link BudgetedGrpcRequest}).
+     */
+    public Handler<HttpServerRequest> budgeted(Handler<HttpServerRequest> grpc) {
+        return request -> grpc.handle(new BudgetedGrpcRequest((HttpServerRequestInternal) request, this));
     }
 
     private static boolean encoded(HttpRequest request) {

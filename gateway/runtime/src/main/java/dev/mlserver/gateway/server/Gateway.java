@@ -250,7 +250,7 @@ public final class Gateway {
                 Http2Flushes.install(connection);
             }
         });
-        return vertx.deployVerticle(() -> new ServerVerticle(options, grpc, grpcPort, setUp, this::drainLeftMillis),
+        return vertx.deployVerticle(() -> new ServerVerticle(options, guard.budgeted(grpc), grpcPort, setUp, this::drainLeftMillis),
                         new DeploymentOptions().setInstances(instances))
                 .recover(e -> Future.failedFuture(new CannotListen(config.grpc().port(), CannotListen.GRPC_SETTINGS, e)))
                 .map(id -> {
