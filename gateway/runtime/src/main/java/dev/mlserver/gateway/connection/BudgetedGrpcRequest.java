@@ -15,6 +15,10 @@ import io.vertx.core.internal.http.HttpServerRequestWrapper;
  * {@code REFUSED_STREAM}, which gRPC clients take as UNAVAILABLE, safe to retry: nothing of the
  * call was processed. Without it, one client could hold a partial message of
  * {@code max_body_bytes} on each of a hundred streams of each of many connections.
+ *
+ * <p>A message has {@code server.body_timeout_ms} from its prefix to its last byte, as an HTTP
+ * body has from its headers: one still incomplete then is cancelled ({@code CANCEL}) and its room
+ * given back, so a client trickling bytes cannot keep the budget.
  */
 final class BudgetedGrpcRequest extends HttpServerRequestWrapper {
     /** HTTP/2's codes for a stream reset: refused before any processing, and cancelled. */
@@ -29,6 +33,8 @@ final class BudgetedGrpcRequest extends HttpServerRequestWrapper {
     private long messageLeft;
     private long reserved;
     private boolean closed;
+    /** The timer of the message being received past its first chunk; -1 when none is. */
+    private long deadline = -1;
 
     BudgetedGrpcRequest(HttpServerRequestInternal delegate, ConnectionGuard guard) {
         super(delegate);
@@ -81,11 +87,30 @@ final class BudgetedGrpcRequest extends HttpServerRequestWrapper {
                 reserved += bytes;
             }
         }
+        if (messageLeft > 0 && deadline < 0) {
+            deadline = delegate.context().setTimer(guard.bodyTimeoutMillis(), id -> expired());
+        } else if (messageLeft == 0 && deadline >= 0) {
+            delegate.context().owner().cancelTimer(deadline);
+            deadline = -1;
+        }
         return true;
+    }
+
+    private void expired() {
+        deadline = -1;
+        if (!closed && messageLeft > 0) {
+            guard.rejected(Rejection.BODY_TIMEOUT.reason());
+            release();
+            delegate.response().reset(CANCEL);
+        }
     }
 
     private void release() {
         closed = true;
+        if (deadline >= 0) {
+            delegate.context().owner().cancelTimer(deadline);
+            deadline = -1;
+        }
         guard.budget().release(reserved);
         reserved = 0;
     }

@@ -287,6 +287,10 @@ public final class ConnectionGuard {
         return bodyTimeoutNanos;
     }
 
+    long bodyTimeoutMillis() {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(bodyTimeoutNanos));
+    }
+
     /**
      * What a request's body reserves: its declared length, or the largest allowed body when
      * chunked; a compressed body ({@code Content-Encoding}) as much again as the largest allowed

@@ -69,6 +69,29 @@ class GrpcBodyBudgetTest {
         }
     }
 
+    @Test
+    void aMessageStillIncompleteAfterTheBodyTimeoutIsCancelledAndGivesItsRoomBack() throws Exception {
+        TestGateway.copyExamples(plugins, "iris");
+        try (TestGateway gateway = TestGateway.start(plugins, "server:\n  body_timeout_ms: 1000\n")) {
+            int port = gateway.gateway().grpcPort();
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(20_000);
+                OutputStream out = socket.getOutputStream();
+                out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                frame(out, 0x4, 0, 0, new byte[0]);
+                frame(out, 0x1, 0x4, 1, GrpcWarmupConnection.headerBlock(GrpcService.INFER_PATH, "127.0.0.1:" + port, Map.of(), false));
+                // the prefix and ten bytes of a 900,000-byte message, then nothing more
+                frame(out, 0x0, 0, 1, ByteBuffer.allocate(15).put((byte) 0).putInt(DECLARED).array());
+                out.flush();
+                await().atMost(Duration.ofSeconds(10)).until(() -> gateway.gateway().connections().bodyBytesHeld() == DECLARED);
+                assertThat(resetCode(new DataInputStream(socket.getInputStream()), out, 1)).isEqualTo(0x8);
+                // given back while the connection stays open
+                assertThat(gateway.gateway().connections().bodyBytesHeld()).isZero();
+                assertThat(gateway.get("/metrics").body()).containsPattern("mlserver_http_rejections_total\\{reason=\"body_timeout\"} [1-9]");
+            }
+        }
+    }
+
     private static void frame(OutputStream out, int type, int flags, int stream, byte[] payload) throws IOException {
         out.write(new byte[] {(byte) (payload.length >>> 16), (byte) (payload.length >>> 8), (byte) payload.length,
                 (byte) type, (byte) flags, (byte) (stream >>> 24), (byte) (stream >>> 16), (byte) (stream >>> 8), (byte) stream});
