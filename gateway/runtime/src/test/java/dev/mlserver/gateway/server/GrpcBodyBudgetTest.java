@@ -39,11 +39,8 @@ class GrpcBodyBudgetTest {
         TestGateway.copyExamples(plugins, "iris");
         try (TestGateway gateway = TestGateway.start(plugins, "server:\n  body_memory_bytes: " + BUDGET + "\n")) {
             int port = gateway.gateway().grpcPort();
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.setSoTimeout(20_000);
+            try (Socket socket = connect(port)) {
                 OutputStream out = socket.getOutputStream();
-                out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                frame(out, 0x4, 0, 0, new byte[0]);
                 byte[] headers = GrpcWarmupConnection.headerBlock(GrpcService.INFER_PATH, "127.0.0.1:" + port, Map.of(), false);
                 // four calls, each sending only its message's prefix: 900,000 bytes to come, never sent
                 byte[] prefix = ByteBuffer.allocate(5).put((byte) 0).putInt(DECLARED).array();
@@ -74,11 +71,8 @@ class GrpcBodyBudgetTest {
         TestGateway.copyExamples(plugins, "iris");
         try (TestGateway gateway = TestGateway.start(plugins, "server:\n  body_timeout_ms: 1000\n")) {
             int port = gateway.gateway().grpcPort();
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.setSoTimeout(20_000);
+            try (Socket socket = connect(port)) {
                 OutputStream out = socket.getOutputStream();
-                out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                frame(out, 0x4, 0, 0, new byte[0]);
                 frame(out, 0x1, 0x4, 1, GrpcWarmupConnection.headerBlock(GrpcService.INFER_PATH, "127.0.0.1:" + port, Map.of(), false));
                 // the prefix and ten bytes of a 900,000-byte message, then nothing more
                 frame(out, 0x0, 0, 1, ByteBuffer.allocate(15).put((byte) 0).putInt(DECLARED).array());
@@ -90,6 +84,15 @@ class GrpcBodyBudgetTest {
                 assertThat(gateway.get("/metrics").body()).containsPattern("mlserver_http_rejections_total\\{reason=\"body_timeout\"} [1-9]");
             }
         }
+    }
+
+    /** An HTTP/2 connection to the gRPC port, its preface and empty settings sent. */
+    private static Socket connect(int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(20_000);
+        socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        frame(socket.getOutputStream(), 0x4, 0, 0, new byte[0]);
+        return socket;
     }
 
     private static void frame(OutputStream out, int type, int flags, int stream, byte[] payload) throws IOException {
