@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,7 @@ public final class ConnectionGuard {
     private final long headerTimeoutNanos;
     private final long bodyTimeoutNanos;
     private final BodyBudget budget;
+    private final LongAdder unanswered = new LongAdder();
     private final AtomicInteger open = new AtomicInteger();
     private final Map<EventLoop, Set<Tracked>> byLoop = new ConcurrentHashMap<>();
     private final Set<Tracked> all = ConcurrentHashMap.newKeySet();
@@ -111,6 +113,8 @@ public final class ConnectionGuard {
                 .description("request body bytes reserved by requests being received or answered").register(registry);
         Gauge.builder("mlserver_http_body_bytes_max", budget, BodyBudget::limit)
                 .description("the budget for request bodies (server.body_memory_bytes, or derived)").register(registry);
+        Gauge.builder("mlserver_http_requests_unanswered", unanswered, LongAdder::sum)
+                .description("HTTP/1.1 requests read and not yet answered, pipelined ones included").register(registry);
     }
 
     public static ConnectionGuard create(GatewayConfig.Server server, MeterRegistry registry) {
@@ -176,7 +180,9 @@ public final class ConnectionGuard {
             return untracked(channel); // not HTTP/1.x (an HTTP/2 connection): counted, never evicted
         }
         Http1Guard guard = new Http1Guard(this);
-        pipeline.replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options, guard::bytesArrived));
+        StrictRequestDecoder decoder = new StrictRequestDecoder(options, guard::bytesArrived, guard::readAheadFull);
+        guard.decoder(decoder);
+        pipeline.replace("httpDecoder", "httpDecoder", decoder);
         // after the encoder: it sees responses as Vert.x writes them, and its own go through the encoder
         pipeline.addAfter("httpEncoder", "mlserverGuard", guard);
         if (draining.get()) {
@@ -268,6 +274,15 @@ public final class ConnectionGuard {
 
     public long bodyMemoryBytes() {
         return budget.limit();
+    }
+
+    /** HTTP/1.1 requests read and not answered yet, over every connection. */
+    public long requestsUnanswered() {
+        return unanswered.sum();
+    }
+
+    void unanswered(int change) {
+        unanswered.add(change);
     }
 
     /** Request body bytes reserved now by requests being received or answered. */

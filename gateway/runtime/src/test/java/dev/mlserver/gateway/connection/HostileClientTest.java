@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.connection;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserver.gateway.testing.RawConnection;
@@ -10,6 +11,7 @@ import dev.mlserver.gateway.testing.TestGateway;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -368,6 +370,46 @@ class HostileClientTest {
             }
             writer.join(10_000);
         }
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsAnswersHasAtMost32RequestsReadAheadAndIsAnsweredInOrderOnceItReads() throws Exception {
+        // 4,000 answers of 1.5 KB each are more than the gateway's socket buffers hold for a client
+        // whose own buffer is 4 KB: the gateway cannot write them all, and it stops reading
+        int connections = 3;
+        int count = 4000;
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            all.append("GET /iris HTTP/1.1\r\nHost: x\r\nX-Request-Id: r").append(i).append("\r\n\r\n");
+        }
+        List<RawConnection> held = new ArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        long before = gateway.gateway().connections().requestsUnanswered();
+        try {
+            for (int i = 0; i < connections; i++) {
+                RawConnection c = RawConnection.open(gateway.port(), 4096);
+                held.add(c);
+                Thread writer = new Thread(() -> c.send(all.toString()));
+                writer.start();
+                writers.add(writer);
+            }
+            long most = (long) connections * Http1Guard.MOST_READ_AHEAD;
+            // the answers are not read: each connection has its read-ahead's worth of requests read, and no more
+            await().atMost(Duration.ofSeconds(30)).until(() -> gateway.gateway().connections().requestsUnanswered() - before >= most);
+            sleep(500);
+            assertThat(gateway.gateway().connections().requestsUnanswered() - before).isEqualTo(most);
+            // once the client reads, every request is answered, in order
+            RawConnection reader = held.get(0);
+            for (int i = 0; i < count; i++) {
+                RawHttp.Response response = reader.read(60_000).orElseThrow(() -> new AssertionError("no answer"));
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.header("x-request-id")).isEqualTo("r" + i);
+            }
+            writers.get(0).join(10_000);
+        } finally {
+            held.forEach(RawConnection::close);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.gateway().connections().requestsUnanswered() == before);
     }
 
     @Test

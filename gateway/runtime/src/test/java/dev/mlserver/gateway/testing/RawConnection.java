@@ -26,7 +26,15 @@ public final class RawConnection implements AutoCloseable {
     }
 
     public static RawConnection open(int port) throws IOException {
+        return open(port, 0);
+    }
+
+    /** With {@code receiveBuffer} bytes of socket receive buffer (0: the system's, growing as it likes): a client slow to read has a small one. */
+    public static RawConnection open(int port, int receiveBuffer) throws IOException {
         Socket socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setTcpNoDelay(true);
         return new RawConnection(socket);
