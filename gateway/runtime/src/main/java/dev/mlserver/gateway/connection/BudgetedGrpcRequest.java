@@ -77,7 +77,7 @@ final class BudgetedGrpcRequest extends HttpServerRequestWrapper {
             if (prefixRead == PREFIX) {
                 prefixRead = 0;
                 messageLeft = ((prefix[1] & 0xffL) << 24) | ((prefix[2] & 0xffL) << 16) | ((prefix[3] & 0xffL) << 8) | (prefix[4] & 0xffL);
-                long bytes = guard.messageReservation(messageLeft, prefix[0] != 0);
+                long bytes = guard.reservation(messageLeft, prefix[0] != 0);
                 if (bytes > 0 && !guard.budget().tryReserve(bytes)) {
                     guard.rejected(Rejection.BODY_MEMORY.reason());
                     release();

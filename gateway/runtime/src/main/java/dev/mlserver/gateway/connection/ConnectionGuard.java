@@ -1,6 +1,7 @@
 package dev.mlserver.gateway.connection;
 
 import dev.mlserver.gateway.config.GatewayConfig;
+import dev.mlserver.gateway.http.Inflation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -312,26 +313,22 @@ public final class ConnectionGuard {
      * body, for what it is inflated to.
      */
     long bodyReservation(HttpRequest request) {
-        // never more than the budget can ever give one body, or a compressed body would never fit
-        long inflated = encoded(request) ? maxBodyBytes : 0;
-        if (HttpUtil.isTransferEncodingChunked(request)) {
-            return Math.min(maxBodyBytes + inflated, budget.largestBody());
-        }
-        long length = HttpUtil.getContentLength(request, 0L);
-        // a body over the limit is refused with 413 without being read: nothing to hold
-        return length > maxBodyBytes || length <= 0 ? 0 : Math.min(length + inflated, budget.largestBody());
+        boolean compressed = Inflation.encoded(request.headers().get(HttpHeaderNames.CONTENT_ENCODING));
+        return reservation(HttpUtil.isTransferEncodingChunked(request) ? maxBodyBytes : HttpUtil.getContentLength(request, 0L),
+                compressed);
     }
 
     /**
-     * What a gRPC message reserves once its prefix has declared its length: that length (as much
-     * again as the largest allowed body when it is compressed), never more than the budget can give
-     * one body; nothing for one over {@code max_body_bytes}, which the gRPC layer refuses unread.
+     * What a body (or a gRPC message) of {@code length} declared bytes reserves: that length, and
+     * as much again as the largest allowed body when it is compressed, never more than the budget
+     * can give one body (or a compressed body would never fit); nothing for one over
+     * {@code max_body_bytes}, which is refused (413, RESOURCE_EXHAUSTED) without being read.
      */
-    long messageReservation(long declared, boolean compressed) {
-        if (declared > maxBodyBytes || declared <= 0) {
+    long reservation(long length, boolean compressed) {
+        if (length > maxBodyBytes || length <= 0) {
             return 0;
         }
-        return Math.min(declared + (compressed ? maxBodyBytes : 0), budget.largestBody());
+        return Math.min(length + (compressed ? maxBodyBytes : 0), budget.largestBody());
     }
 
     /**
@@ -340,11 +337,6 @@ public final class ConnectionGuard {
      */
     public Handler<HttpServerRequest> budgeted(Handler<HttpServerRequest> grpc) {
         return request -> grpc.handle(new BudgetedGrpcRequest((HttpServerRequestInternal) request, this));
-    }
-
-    private static boolean encoded(HttpRequest request) {
-        String coding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
-        return coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity");
     }
 
     void rejected(String reason) {

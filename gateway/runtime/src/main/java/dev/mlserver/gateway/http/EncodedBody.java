@@ -35,7 +35,7 @@ public final class EncodedBody {
     public static Handler<RoutingContext> inflater(long limit) {
         return ctx -> {
             String coding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
-            if (coding == null || ctx.body() == null || ctx.body().buffer() == null) {
+            if (!Inflation.encoded(coding) || ctx.body() == null || ctx.body().buffer() == null) {
                 ctx.next();
                 return;
             }

@@ -58,10 +58,18 @@ public final class Inflation {
         return c.equals("x-gzip") ? "gzip" : c;
     }
 
-    /** Whether {@code coding} (one name) is identity or one of {@link #CODINGS}. */
-    public static boolean supported(String coding) {
-        String c = normalize(coding);
-        return c.equals("identity") || CODINGS.contains(c);
+    /** Whether a {@code Content-Encoding} header (or a {@code grpc-encoding}) names any coding besides identity. */
+    public static boolean encoded(String header) {
+        if (header == null) {
+            return false;
+        }
+        for (String part : header.split(",")) {
+            String c = normalize(part);
+            if (!c.isEmpty() && !c.equals("identity")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -183,7 +183,7 @@ public final class GrpcService {
         }
         String encoding = message.encoding();
         byte[] bytes = message.payload().getBytes();
-        if (encoding == null || encoding.equals("identity")) {
+        if (!Inflation.encoded(encoding)) {
             return bytes;
         }
         try {

@@ -59,6 +59,11 @@ class InflationTest {
         assertThat(Inflation.codings(null)).isEmpty();
         assertThat(Inflation.codings("identity")).isEmpty();
         assertThat(Inflation.codings("x-gzip,Deflate")).containsExactly("gzip", "deflate");
+        // whether a body is compressed at all, whatever the coding
+        assertThat(Inflation.encoded(null)).isFalse();
+        assertThat(Inflation.encoded(" identity , IDENTITY")).isFalse();
+        assertThat(Inflation.encoded("identity, gzip")).isTrue();
+        assertThat(Inflation.encoded("br")).isTrue();
     }
 
     static byte[] gzip(byte[] data) throws IOException {
