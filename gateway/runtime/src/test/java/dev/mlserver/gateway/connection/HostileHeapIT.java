@@ -72,6 +72,11 @@ class HostileHeapIT {
                   watch: false
                 logging:
                   access_log: false
+                # a short warm-up: readiness is not what this measures, and on a loaded machine the
+                # default one runs to its 60 s limit, as long as the wait for readiness below
+                warmup:
+                  requests: 20
+                  until_jit_quiet: false
                 """.formatted(MAX_BODY));
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path log = dir.resolve("server.log");
