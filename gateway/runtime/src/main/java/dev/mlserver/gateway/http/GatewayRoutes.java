@@ -6,6 +6,7 @@ import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import dev.mlserver.gateway.registry.PluginStatus;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
@@ -36,9 +37,7 @@ final class GatewayRoutes implements RouteGroup {
                 "health_live", List.of(ctx -> Responses.send(ctx.response(), 200,
                         Responses.json(Json.MAPPER.createObjectNode().put("status", "live")))),
                 "health_ready", List.of(h::ready),
-                "metrics", List.of(ctx -> ctx.response()
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                        .end(services.metrics().scrape())),
+                "metrics", List.of(h::metrics),
                 "classifiers", List.of(h::classifiers));
     }
 
@@ -51,6 +50,19 @@ final class GatewayRoutes implements RouteGroup {
             this.services = services;
             this.registry = services.registry();
             this.table = table;
+        }
+
+        /** The Prometheus page, rendered off the event loop ({@link dev.mlserver.gateway.metrics.SharedScrape}) and sent from it. */
+        void metrics(RoutingContext ctx) {
+            Future.fromCompletionStage(services.metrics().sharedScrape().next(), ctx.vertx().getOrCreateContext())
+                    .onComplete(page -> {
+                        if (page.failed()) {
+                            ctx.fail(page.cause());
+                        } else if (!ctx.response().closed()) {
+                            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                                    .end(page.result());
+                        }
+                    });
         }
 
         /**

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.core.metrics.Info;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -78,6 +79,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
     private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
     private final Map<String, Counter> warmupCounters = new ConcurrentHashMap<>();
     private final Info versionInfo;
+    private final SharedScrape<Buffer> shared = new SharedScrape<>(() -> Buffer.buffer(registry.scrape()));
     private final Counter loadsOk;
     private final Counter loadsFailed;
 
@@ -134,9 +136,14 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         return registry;
     }
 
-    /** The Prometheus text exposition. */
+    /** The Prometheus text exposition, rendered on the calling thread. */
     public String scrape() {
         return registry.scrape();
+    }
+
+    /** The Prometheus text exposition as {@code /metrics} serves it: off the event loops, one rendering shared by the requests waiting for it. */
+    public SharedScrape<Buffer> sharedScrape() {
+        return shared;
     }
 
     /** The protocols a request may come by: the {@code protocol} label. */
