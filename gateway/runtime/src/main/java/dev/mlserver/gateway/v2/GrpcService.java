@@ -127,7 +127,7 @@ public final class GrpcService {
             boolean[] answered = {false};
             request.invalidMessageHandler(invalid -> {
                 answered[0] = true;
-                refuse(new Call(request, new byte[0], start), method, invalid);
+                refuse(request, start, method, invalid);
             });
             // the message as it came, to be inflated here within the limit (Vert.x's own inflating has none)
             GrpcMessage[] received = new GrpcMessage[1];
@@ -292,13 +292,12 @@ public final class GrpcService {
      * RESOURCE_EXHAUSTED with what the limit is (Vert.x's own answer has no message); one that is
      * not a gRPC frame is cancelled, as Vert.x does.
      */
-    private void refuse(Call call, String method, InvalidMessageException invalid) {
+    private void refuse(GrpcServerRequest<Buffer, Object> request, long start, String method, InvalidMessageException invalid) {
         if (invalid instanceof MessageSizeOverflowException tooLarge) {
-            call.request().response().status(GrpcStatus.RESOURCE_EXHAUSTED).statusMessage("the message is "
-                    + tooLarge.messageSize() + " bytes, more than server.max_body_bytes (" + maxMessageBytes + " bytes)").end();
-            log(call, method, GrpcStatus.RESOURCE_EXHAUSTED);
+            refuse(request, start, method, new Refusal(GrpcStatus.RESOURCE_EXHAUSTED, "the message is "
+                    + tooLarge.messageSize() + " bytes, more than server.max_body_bytes (" + maxMessageBytes + " bytes)"));
         } else {
-            call.request().response().cancel();
+            request.response().cancel();
         }
     }
 
