@@ -73,6 +73,40 @@ public final class ClassifierRegistry {
         default Bulkhead.Listener bulkhead(String name, String version) {
             return Bulkhead.Listener.NONE;
         }
+
+        /** Tells {@code first}, then {@code second}; the bulkheads' listener is {@code first}'s. */
+        static Listener both(Listener first, Listener second) {
+            return new Listener() {
+                @Override
+                public void serving(LoadedClassifier classifier) {
+                    first.serving(classifier);
+                    second.serving(classifier);
+                }
+
+                @Override
+                public void retired(ClassifierInfo info) {
+                    first.retired(info);
+                    second.retired(info);
+                }
+
+                @Override
+                public void closed(LoadedClassifier classifier) {
+                    first.closed(classifier);
+                    second.closed(classifier);
+                }
+
+                @Override
+                public void failed(String jar, String reason) {
+                    first.failed(jar, reason);
+                    second.failed(jar, reason);
+                }
+
+                @Override
+                public Bulkhead.Listener bulkhead(String name, String version) {
+                    return first.bulkhead(name, version);
+                }
+            };
+        }
     }
 
     /** Loads jars with {@code loader} and runs each classifier's predictions in its bulkhead on {@code vertx}. */

@@ -102,7 +102,13 @@ public final class Gateway {
         this.routes = RouteTable.create(config);
         this.loader = new PluginLoader(config, workDir.path(), GatewayVersion.current(), routes.reservedNames(),
                 PluginIntegrity.create(config.plugins(), metrics));
-        this.registry = new ClassifierRegistry(loader, vertx, metrics);
+        // a retired version's series go, its shadow pairs' too: the mirror is made after the registry it reads
+        this.registry = new ClassifierRegistry(loader, vertx, ClassifierRegistry.Listener.both(metrics, new ClassifierRegistry.Listener() {
+            @Override
+            public void retired(ClassifierInfo info) {
+                shadows.retired(info);
+            }
+        }));
         this.directory = new PluginDirectory(config.plugins().dir(), registry);
         this.traffic = Traffic.create(registry, config.classifiers());
         this.shadows = ShadowMirror.create(registry, traffic, metrics.registry());

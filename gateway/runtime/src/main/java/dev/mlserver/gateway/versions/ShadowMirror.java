@@ -5,6 +5,7 @@ import dev.mlserver.api.Prediction;
 import dev.mlserver.gateway.ErrorCode;
 import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.ClassifierSettings;
+import dev.mlserver.gateway.plugin.ClassifierInfo;
 import dev.mlserver.gateway.registry.ClassifierRegistry;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.micrometer.core.instrument.Counter;
@@ -25,6 +26,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the two answers are compared. Nothing here can delay or fail the caller: the copy is taken
  * after the answer is written, at most {@code shadow.max_queue} copies wait or run at once, and
  * a copy beyond that, or refused by the shadow's bulkhead, is dropped and counted.
+ *
+ * <p>A pair's counts, and its series in {@code /metrics}, last as long as both its versions are
+ * loaded: when either retires, the pair is {@link #retired forgotten}, as the gateway's other
+ * series of a retired version are.
  */
 public final class ShadowMirror {
     /** How a copy ended. */
@@ -73,6 +78,13 @@ public final class ShadowMirror {
                     .tags("classifier", pair.classifier(), "primary", pair.primary(), "shadow", pair.shadow())
                     .serviceLevelObjectives(DIFFERENCES)
                     .register(meters);
+        }
+
+        private void unregister(MeterRegistry meters) {
+            for (Counter counter : counters) {
+                meters.remove(counter);
+            }
+            meters.remove(difference);
         }
 
         void count(Outcome outcome) {
@@ -177,6 +189,23 @@ public final class ShadowMirror {
     private Comparisons comparisons(Pair pair) {
         Comparisons c = comparisons.get(pair);
         return c != null ? c : comparisons.computeIfAbsent(pair, p -> new Comparisons(p, meters));
+    }
+
+    /**
+     * A version has retired (replaced, removed or unloaded, and drained): the pairs it was part of,
+     * as primary or as shadow, are forgotten and their series removed. Copies of them still
+     * running count nowhere; a later load of the same version starts its pairs from zero.
+     */
+    public void retired(ClassifierInfo info) {
+        comparisons.entrySet().removeIf(e -> {
+            Pair pair = e.getKey();
+            boolean gone = pair.classifier().equals(info.name())
+                    && (pair.primary().equals(info.version()) || pair.shadow().equals(info.version()));
+            if (gone) {
+                e.getValue().unregister(meters);
+            }
+            return gone;
+        });
     }
 
     /** Every pair compared so far with its counts. */

@@ -8,6 +8,7 @@ import dev.mlserver.gateway.testing.FixtureClassifier;
 import dev.mlserver.gateway.testing.PluginJars;
 import dev.mlserver.gateway.testing.TestGateway;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,6 +129,34 @@ class ShadowTest {
             assertThat(gateway.post("/fixture/predict", body(1)).statusCode()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(10)).until(() -> metric(gateway, comparisons("disagree")) == 1);
             assertThat(metric(gateway, comparisons("agree"))).isZero();
+        }
+    }
+
+    @Test
+    void aPairIsForgottenWithItsSeriesWhenTheShadowVersionIsRemoved() throws Exception {
+        primaryAndCandidate("");
+        String yaml = shadow(100, 64) + """
+                plugins:
+                  watch: true
+                  watch_interval_ms: 50
+                """;
+        try (TestGateway gateway = TestGateway.start(plugins, yaml)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(gateway.post("/fixture/predict", body(1)).statusCode()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> metric(gateway, comparisons("disagree")) == 3);
+            assertThat(TestGateway.json(gateway.get("/status")).get("shadows")).hasSize(1);
+
+            Files.delete(plugins.resolve("fixture-2.0.0.jar"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> gateway.post("/fixture/versions/2.0.0/predict", body(1))
+                    .statusCode() == 404);
+            // the series and the /status entry go once 2.0.0 has drained, as its own series do
+            await().atMost(Duration.ofSeconds(15)).until(() -> !gateway.get("/metrics").body().contains("mlserver_shadow_"));
+            assertThat(TestGateway.json(gateway.get("/status")).get("shadows")).isEmpty();
+            assertThat(gateway.get("/metrics").body()).doesNotContain("version=\"2.0.0\"");
+            // 1.0.0 serves on, and with no shadow loaded nothing is copied or counted
+            assertThat(answer(gateway.post("/fixture/predict", body(1)))).startsWith("200 1.0.0");
+            assertThat(gateway.gateway().shadows().comparisons()).isEmpty();
         }
     }
 
