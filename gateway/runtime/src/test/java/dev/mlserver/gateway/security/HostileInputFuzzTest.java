@@ -227,10 +227,30 @@ class HostileInputFuzzTest {
         assertThat(type).as("%s -> %d", request, response.status()).startsWith("application/json");
         JsonNode body = STRICT.readTree(response.body());
         assertThat(body).as("%s -> %d", request, response.status()).isNotNull();
-        if (response.status() >= 400) {
+        if (response.status() >= 400 && body.path("error").isTextual()) {
+            // the Open Inference Protocol's own shape, {"error": "..."}: only a path that normalises into /v2 gets it
+            assertThat(decoded(request.path())).as("%s -> %s", request, response.bodyText()).contains("v2");
+            assertThat(body.path("error").asText()).as("%s", request).isNotBlank();
+        } else if (response.status() >= 400) {
             assertThat(body.path("error").path("code").asText()).as("%s -> %s", request, response.bodyText()).isNotBlank();
             assertThat(body.path("error").path("message").asText()).isNotBlank();
         }
+    }
+
+    /** {@code path} with every well-formed {@code %XX} decoded: a path can reach /v2 only if this contains "v2". */
+    static String decoded(String path) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' && i + 2 < path.length()
+                    && Character.digit(path.charAt(i + 1), 16) >= 0 && Character.digit(path.charAt(i + 2), 16) >= 0) {
+                out.append((char) Integer.parseInt(path.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     @Property(tries = TENSOR_TRIES, shrinking = ShrinkingMode.BOUNDED)
@@ -346,6 +366,8 @@ class HostileInputFuzzTest {
                         "iris%00", "iris%20", "iris ", "iris.", "iris;x=1", "iris~", "iris%2F..", "fixture%2fpredict",
                         "..", "%2e%2e", "%2E%2e", ".", "%2e", "%252e%252e", "%2f", "%2F..%2F", "%5c..%5c", "%", "%zz", "%u0069",
                         "%c0%af", "%ff", "%ed%a0%80", "*", "", "health", "metrics", "admin", "classifiers", "v1", "docs",
+                        // the Open Inference Protocol's namespace, which answers in its own error shape
+                        "v2", "%762", "V2", "v2%2f",
                         "a".repeat(300), "\u202eiris", "iris\u200b", "fixture\u0000")),
                 net.jqwik.api.Tuple.of(1, Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(20)
                         .map(s -> s.replace(" ", "%20").replace("?", "%3F").replace("#", "%23"))),
