@@ -193,7 +193,7 @@ public final class Gateway {
     public Future<Integer> start() {
         Inference inference = Inference.create(registry, metrics, GatewayVersion.current(), draining::get, refusing::get);
         Router router = routes.router(RouteServices.create(vertx, config, registry, directory, metrics, draining::get,
-                refusing::get, traffic, shadows, this::reloadConfig), r -> RestRoutes.mount(r, inference, config, metrics));
+                refusing::get, traffic, shadows, this::reloadConfig), r -> RestRoutes.mount(r, vertx, inference, config, metrics));
         int instances = Math.max(1, config.server().eventLoops() > 0
                 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors());
         // port 0 for several servers: a negative port makes them share one random port

@@ -13,6 +13,7 @@ import dev.mlserver.gateway.http.ProtocolRoute;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
 import dev.mlserver.gateway.registry.LoadedClassifier;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class RestRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(RestRoutes.class);
     private static final String HELD = "mlserver.v2.classifier";
+    /** Where the protocol's routes live. */
+    private static final String ROOT = "/v2";
     /** The path of each route as a pattern: a request for one of them with another method is a 405, any other a 404. */
     private static final Map<ProtocolRoute, Pattern> PATHS = paths();
 
@@ -46,34 +49,43 @@ public final class RestRoutes {
     }
 
     /**
-     * Adds the routes to {@code router}, after the route table's: each checks the caller's token
+     * Adds the routes to {@code router}, before the route table's: each checks the caller's token
      * as the native routes do (server health open, a model's routes, its readiness too, need a
      * grant for it, server metadata any token) and records its classifier for the access log.
+     *
+     * <p>{@code /v2} itself is a route of {@code router}; every path below it is matched in a router
+     * of its own, mounted on {@code /v2/*}. So a request for any other path (a native prediction)
+     * is tried against that one prefix instead of against each pattern here, one regular
+     * expression and one {@code Matcher} apiece. Failures keep their order: the router's first
+     * failure handler, then the protocol's.
      */
-    public static void mount(Router router, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
+    public static void mount(Router router, Vertx vertx, Inference inference, GatewayConfig config, GatewayMetrics metrics) {
         RestRoutes routes = new RestRoutes(inference, ProtocolGate.create(config, metrics.registry()));
         Handler<RoutingContext> errors = routes::failed;
-        router.route("/v2").failureHandler(errors);
-        router.route("/v2/*").failureHandler(errors);
+        Router below = Router.router(vertx);
+        router.route(ROOT).failureHandler(errors);
+        below.route().failureHandler(errors);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
         Handler<RoutingContext> inflated = EncodedBody.inflater(config.server().maxBodyBytes());
         for (ProtocolRoute route : ProtocolRoute.values()) {
             Handler<RoutingContext> gate = routes.gate(route);
+            // the paths below /v2, relative to where their router is mounted
+            Router on = route.path().equals(ROOT) ? router : below;
+            String path = route.path().equals(ROOT) ? ROOT : route.path().substring(ROOT.length());
             switch (route) {
-                case SERVER -> router.get(route.path()).handler(gate).handler(routes::server);
-                case LIVE -> router.get(route.path()).handler(gate).handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
+                case SERVER -> on.get(path).handler(gate).handler(routes::server);
+                case LIVE -> on.get(path).handler(gate).handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
                     g.writeStartObject();
                     g.writeBooleanField("live", true);
                     g.writeEndObject();
                 })));
-                case SERVER_READY -> router.get(route.path()).handler(gate).handler(routes::serverReady);
-                case METADATA, VERSION_METADATA ->
-                        router.get(route.path()).handler(gate).handler(routes::resolve).handler(routes::metadata);
-                case READY, VERSION_READY -> router.get(route.path()).handler(gate).handler(routes::modelReady);
+                case SERVER_READY -> on.get(path).handler(gate).handler(routes::serverReady);
+                case METADATA, VERSION_METADATA -> on.get(path).handler(gate).handler(routes::resolve).handler(routes::metadata);
+                case READY, VERSION_READY -> on.get(path).handler(gate).handler(routes::modelReady);
                 case INFER, VERSION_INFER -> {
                     // the token and the content type are checked before the body is read
-                    router.post(route.path()).handler(gate).handler(RestRoutes::requireJson);
-                    router.post(route.path()).handler(body).handler(inflated).handler(routes::resolve).handler(routes::infer);
+                    on.post(path).handler(gate).handler(RestRoutes::requireJson);
+                    on.post(path).handler(body).handler(inflated).handler(routes::resolve).handler(routes::infer);
                 }
             }
         }
@@ -88,8 +100,9 @@ public final class RestRoutes {
             ctx.fail(new GatewayException(ErrorCode.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
                     + " is not allowed on " + clip(ctx.normalizedPath()) + "; it answers " + allow));
         };
-        router.route("/v2").handler(unmatched);
-        router.route("/v2/*").handler(unmatched);
+        router.route(ROOT).handler(unmatched);
+        below.route().handler(unmatched);
+        router.route(ROOT + "/*").subRouter(below);
     }
 
     private static Map<ProtocolRoute, Pattern> paths() {
