@@ -8,6 +8,7 @@ import dev.mlserver.gateway.GatewayException;
 import dev.mlserver.gateway.config.GatewayConfig;
 import dev.mlserver.gateway.http.EncodedBody;
 import dev.mlserver.gateway.http.Json;
+import dev.mlserver.gateway.http.JsonBody;
 import dev.mlserver.gateway.http.ProtocolGate;
 import dev.mlserver.gateway.http.ProtocolRoute;
 import dev.mlserver.gateway.metrics.GatewayMetrics;
@@ -65,7 +66,8 @@ public final class RestRoutes {
         Router below = Router.router(vertx);
         router.route(ROOT).failureHandler(errors);
         below.route().failureHandler(errors);
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes()).setHandleFileUploads(false);
+        BodyHandler body = JsonBody.preallocated(BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes())
+                .setHandleFileUploads(false));
         Handler<RoutingContext> inflated = EncodedBody.inflater(config.server().maxBodyBytes());
         for (ProtocolRoute route : ProtocolRoute.values()) {
             Handler<RoutingContext> gate = routes.gate(route);
