@@ -381,6 +381,11 @@ final class ServingWarmup {
             try {
                 while (stopReason() == null) {
                     int n = sent.getAndIncrement();
+                    if (n >= config.requests() && jit.quiet()) {
+                        // another connection sent the last one while this one checked: not sent, not counted
+                        sent.decrementAndGet();
+                        break;
+                    }
                     boolean close = n % CLOSE_EVERY == CLOSE_EVERY - 1;
                     if (connection == null) {
                         connection = opener.open();
