@@ -17,17 +17,18 @@ public final class JsonBody implements BodyHandler {
     private final BodyHandler body;
 
     private JsonBody(long limit) {
-        this.body = preallocated(BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false));
+        this.body = buffered(limit);
     }
 
     /**
-     * {@code handler}, sized from {@code Content-Length}: a body's buffer is made at its declared
-     * length (Vert.x caps it at 64 KB) instead of at 1 KB, most of which a prediction's body of a
-     * hundred bytes never used. What that length may hold is reserved before the body is read
-     * (the connection layer's body budget), so this allocates nothing beyond it.
+     * Vert.x Web's body reader as every JSON route uses it: up to {@code limit} bytes, in memory,
+     * never a file upload. The buffer is sized from {@code Content-Length} (Vert.x caps it at
+     * 64 KB) instead of at 1 KB, most of which a prediction's body of a hundred bytes never used;
+     * what that length may hold is reserved before the body is read (the connection layer's body
+     * budget), so this allocates nothing beyond it.
      */
-    public static BodyHandler preallocated(BodyHandler handler) {
-        return handler.setPreallocateBodyBuffer(true);
+    public static BodyHandler buffered(long limit) {
+        return BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false).setPreallocateBodyBuffer(true);
     }
 
     static JsonBody create(long limit) {

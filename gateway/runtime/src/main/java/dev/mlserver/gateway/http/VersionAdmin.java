@@ -20,7 +20,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +61,7 @@ final class VersionAdmin implements RouteGroup {
             return handlers;
         }
         Admin admin = new Admin(services);
-        Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_BODY).setHandleFileUploads(false);
+        Handler<RoutingContext> body = JsonBody.buffered(MAX_BODY);
         handlers.put("admin_config_reload", List.of(admin::reload));
         handlers.put("admin_classifiers", List.of(admin::list));
         handlers.put("admin_default_set", List.of(body, ctx -> admin.change(ctx, (r, b) -> r.withDefaultVersion(

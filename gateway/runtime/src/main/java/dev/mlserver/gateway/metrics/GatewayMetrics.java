@@ -93,7 +93,7 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
         loadsFailed = Counter.builder("mlserver_plugin_loads").description("Plugin jars loaded")
                 .tag("result", "failure").register(registry);
         // Micrometer's Prometheus naming strips an _info suffix, so the info metric goes straight
-        // to the Prometheus client registry behind it, which scrape() also reads
+        // to the Prometheus client registry behind it, which the registry's scrape also reads
         versionInfo = Info.builder().name("mlserver_classifier_version_info")
                 .help("One series per classifier version being served, always 1")
                 .labelNames("repository", "classifier", "version", "git_tag")
@@ -134,11 +134,6 @@ public final class GatewayMetrics implements ClassifierRegistry.Listener, Plugin
 
     public PrometheusMeterRegistry registry() {
         return registry;
-    }
-
-    /** The Prometheus text exposition, rendered on the calling thread. */
-    public String scrape() {
-        return registry.scrape();
     }
 
     /** The Prometheus text exposition as {@code /metrics} serves it: off the event loops, one rendering shared by the requests waiting for it. */

@@ -381,7 +381,7 @@ final class ServingWarmup {
             try {
                 while (stopReason() == null) {
                     int n = sent.getAndIncrement();
-                    if (n >= config.requests() && jit.quiet()) {
+                    if (enough(n)) {
                         // another connection sent the last one while this one checked: not sent, not counted
                         sent.decrementAndGet();
                         break;
@@ -431,10 +431,15 @@ final class ServingWarmup {
             if (System.nanoTime() >= deadline) {
                 return "warmup.max_ms reached";
             }
-            if (sent.get() >= config.requests() && jit.quiet()) {
+            if (enough(sent.get())) {
                 return jit.reason();
             }
             return null;
+        }
+
+        /** Whether {@code count} requests are all this run needs: its {@code warmup.requests}, and the compiler quiet. */
+        private boolean enough(int count) {
+            return count >= config.requests() && jit.quiet();
         }
     }
 

@@ -66,14 +66,14 @@ public final class RestRoutes {
         Router below = Router.router(vertx);
         router.route(ROOT).failureHandler(errors);
         below.route().failureHandler(errors);
-        BodyHandler body = JsonBody.preallocated(BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes())
-                .setHandleFileUploads(false));
+        BodyHandler body = JsonBody.buffered(config.server().maxBodyBytes());
         Handler<RoutingContext> inflated = EncodedBody.inflater(config.server().maxBodyBytes());
         for (ProtocolRoute route : ProtocolRoute.values()) {
             Handler<RoutingContext> gate = routes.gate(route);
-            // the paths below /v2, relative to where their router is mounted
-            Router on = route.path().equals(ROOT) ? router : below;
-            String path = route.path().equals(ROOT) ? ROOT : route.path().substring(ROOT.length());
+            // the paths below /v2 relative to the router mounted there
+            boolean root = route.path().equals(ROOT);
+            Router on = root ? router : below;
+            String path = root ? ROOT : route.path().substring(ROOT.length());
             switch (route) {
                 case SERVER -> on.get(path).handler(gate).handler(routes::server);
                 case LIVE -> on.get(path).handler(gate).handler(ctx -> send(ctx, 200, RestCodec.write(g -> {
